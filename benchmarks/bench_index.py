@@ -1,0 +1,459 @@
+"""ANN benchmark: w2vm.similarities against hnswlib and faiss on real word vectors.
+
+Standalone (not collected by pytest). Prints a table and writes
+``bench_index.json`` and ``bench_index.png`` next to this file.
+
+Protocol (docs/benchmarks.md): vectors trained on corpus.txt.gz with
+min_count=1 (~245k keys, d=100); 1,000 random keys are held out as queries
+and removed from the indexed set; cosine similarity; exact top-10 by BLAS is
+the reference; every library answers the same queries single-threaded, one
+after the other in the same run. Builds use ``--build-threads`` threads for
+every library alike.
+
+    python benchmarks/bench_index.py --vectors BASE          # a w2vm .vocab.json + .npy base
+    python benchmarks/bench_index.py --train-gensim          # fallback: gensim sg, 1 epoch, cached
+    python benchmarks/bench_index.py --train-gensim --quick  # 50k vectors, fewer settings
+"""
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+
+EF_SWEEP = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 640]
+PROBE_SWEEP = [1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
+LSH_PROBES = [1, 2, 4, 8, 16, 32, 64, 79]
+
+
+def import_similarities():
+    try:
+        import w2vm  # noqa: F401
+    except ImportError:
+        # The training engine may be mid-rebuild; the indexes do not need it.
+        import types
+        pkg = types.ModuleType("w2vm")
+        pkg.__path__ = [str(REPO / "w2vm")]
+        sys.modules["w2vm"] = pkg
+    import w2vm.similarities as sim
+    return sim
+
+
+def train_gensim(corpus, base):
+    """Train gensim sg NS, 1 epoch, min_count=1, d=100; save as a w2vm base."""
+    from gensim.models import Word2Vec
+    from gensim.models.word2vec import LineSentence
+    t = time.perf_counter()
+    model = Word2Vec(LineSentence(corpus), vector_size=100, sg=1, epochs=1, min_count=1,
+                     workers=2, seed=1)
+    np.save(str(base) + ".npy", np.ascontiguousarray(model.wv.vectors, dtype=np.float32))
+    with open(str(base) + ".vocab.json", "w", encoding="utf-8") as fh:
+        json.dump(list(model.wv.index_to_key), fh, ensure_ascii=False)
+    print(f"trained gensim in {time.perf_counter() - t:.1f}s: {len(model.wv)} keys")
+
+
+def load_base(base):
+    with open(str(base) + ".vocab.json", encoding="utf-8") as fh:
+        keys = json.load(fh)
+    vectors = np.load(str(base) + ".npy", allow_pickle=False)
+    if vectors.dtype != np.float32 or vectors.shape[0] != len(keys):
+        raise SystemExit(f"{base}: {vectors.shape} {vectors.dtype} vs {len(keys)} keys")
+    return keys, np.ascontiguousarray(vectors)
+
+
+def normalize(x):
+    n = np.linalg.norm(x, axis=1, keepdims=True)
+    n[n == 0] = 1
+    return (x / n).astype(np.float32)
+
+
+def exact_topk(base_n, queries_n, k):
+    sims = queries_n @ base_n.T
+    part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    return part
+
+
+def recall(found, truth):
+    k = truth.shape[1]
+    return float(np.mean([len(np.intersect1d(f[:k], t)) / k for f, t in zip(found, truth)]))
+
+
+def timed(fn, repeats):
+    """Best of ``repeats`` wall times (the machine is shared), and the last result."""
+    best, out = float("inf"), None
+    for _ in range(repeats):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def qps_at(points, target):
+    """Queries/s at ``target`` recall, interpolated on the (recall, qps) sweep."""
+    pts = sorted(points, key=lambda p: p["recall"])
+    for lo, hi in zip(pts, pts[1:]):
+        if lo["recall"] <= target <= hi["recall"] and hi["recall"] > lo["recall"]:
+            w = (target - lo["recall"]) / (hi["recall"] - lo["recall"])
+            return float(np.exp((1 - w) * np.log(lo["qps"]) + w * np.log(hi["qps"])))
+    reached = [p["qps"] for p in pts if p["recall"] >= target]
+    return float(max(reached)) if reached else None
+
+
+def sweep(name, search, values, truth, n_q, repeats, knob):
+    points = []
+    for v in values:
+        dt, ids = timed(lambda: search(v), repeats)
+        r = recall(ids, truth)
+        points.append({knob: v, "recall": r, "qps": n_q / dt})
+        print(f"  {name:<34} {knob}={v!s:<6} recall@10={r:.4f}  {n_q / dt:9.0f} q/s", flush=True)
+        if r >= 0.999:
+            break
+    return points
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--vectors", help="w2vm base name (BASE.vocab.json + BASE.npy)")
+    src.add_argument("--train-gensim", action="store_true",
+                     help="train (once, cached in benchmarks/work/) gensim sg 1 epoch min_count=1")
+    ap.add_argument("--corpus", default="/work/shared/data/corpus.txt.gz")
+    ap.add_argument("--n-queries", type=int, default=1000)
+    ap.add_argument("--max-base", type=int, default=0, help="use only the first N vectors (0: all)")
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--build-threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=2, help="timings are the best of this many runs")
+    ap.add_argument("--funnel-level", type=int, default=50)
+    ap.add_argument("--funnel-factors", default="4,8")
+    ap.add_argument("--n-lists", type=int, default=0, help="IVF cells (0: round(2 sqrt(n)))")
+    ap.add_argument("--only", default="", help="comma list of methods to run (default: all)")
+    ap.add_argument("--quick", action="store_true", help="50k vectors, 300 queries")
+    ap.add_argument("--kernels", action="store_true", help="also time distance kernels vs BLAS sdot")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=str(HERE / "bench_index"))
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.max_base = args.max_base or 50_000
+        args.n_queries = min(args.n_queries, 300)
+
+    sim = import_similarities()
+    if args.train_gensim:
+        base = HERE / "work" / "gensim-sg-mc1"
+        if not Path(str(base) + ".npy").exists():
+            (HERE / "work").mkdir(exist_ok=True)
+            train_gensim(args.corpus, base)
+        source = "gensim 4.4.0 sg NS 1 epoch min_count=1 d=100 (truncated prefixes; not Matryoshka-trained)"
+    else:
+        base = args.vectors
+        source = f"w2vm base {base}"
+    keys, vectors = load_base(base)
+    if args.max_base:
+        vectors = vectors[:args.max_base]
+    rng = np.random.default_rng(args.seed)
+    q_rows = rng.choice(len(vectors), size=args.n_queries, replace=False)
+    keep = np.ones(len(vectors), bool)
+    keep[q_rows] = False
+    data = np.ascontiguousarray(vectors[keep])
+    queries = np.ascontiguousarray(vectors[q_rows])
+    n, d = data.shape
+    k = args.k
+    data_n, queries_n = normalize(data), normalize(queries)
+    t = time.perf_counter()
+    truth = exact_topk(data_n, queries_n, k)
+    exact_qps = len(queries) / (time.perf_counter() - t)
+    print(f"{n} base vectors x {d}, {len(queries)} held-out queries; exact numpy: {exact_qps:.0f} q/s")
+
+    only = set(filter(None, args.only.split(",")))
+    wanted = lambda name: not only or name in only  # noqa: E731
+    results = {}
+
+    def record(name, build_s, memory, points, **extra):
+        results[name] = {"build_s": build_s, "memory_bytes": memory, "points": points,
+                         "qps_at_0.90": qps_at(points, 0.90), "qps_at_0.95": qps_at(points, 0.95), **extra}
+
+    n_q = len(queries)
+    # ---------------------------------------------------------------- hnswlib
+    import hnswlib
+    for M in (16, 32):
+        name = f"hnswlib M={M}"
+        if not wanted(name) and not wanted("hnswlib"):
+            continue
+        p = hnswlib.Index(space="cosine", dim=d)
+        t = time.perf_counter()
+        p.init_index(max_elements=n, M=M, ef_construction=200, random_seed=1)
+        p.add_items(data, np.arange(n), num_threads=args.build_threads)
+        build_s = time.perf_counter() - t
+        p.set_num_threads(1)
+        path = HERE / "work" / "hnswlib.bin"
+        (HERE / "work").mkdir(exist_ok=True)
+        p.save_index(str(path))
+        memory = path.stat().st_size
+        path.unlink()
+        print(f"{name}: build {build_s:.1f}s")
+
+        def search(ef, p=p):
+            p.set_ef(max(ef, k))
+            return p.knn_query(queries, k=k, num_threads=1)[0]
+        record(name, build_s, memory, sweep(name, search, EF_SWEEP, truth, n_q, args.repeats, "ef"))
+        del p
+
+    # ---------------------------------------------------------------- w2vm HNSW
+    hnsw_full = None
+    for M in (16, 32):
+        name = f"w2vm HNSW M={M}"
+        if not wanted(name) and not wanted("w2vm-hnsw"):
+            continue
+        idx = sim.HNSWIndex(M=M, ef_construction=200, seed=1, n_threads=args.build_threads)
+        t = time.perf_counter()
+        idx.build(data)
+        build_s = time.perf_counter() - t
+        print(f"{name}: build {build_s:.1f}s")
+
+        def search(ef, idx=idx):
+            return idx.search(queries, k=k, ef=ef, n_threads=1)[0]
+        record(name, build_s, idx.memory_bytes(), sweep(name, search, EF_SWEEP, truth, n_q, args.repeats, "ef"))
+        if M == 16:
+            hnsw_full = idx
+    lvl = args.funnel_level
+    name = f"w2vm HNSW M=16 funnel@{lvl}"
+    if wanted(name) or wanted("w2vm-hnsw"):
+        idx = sim.HNSWIndex(M=16, ef_construction=200, seed=1, n_threads=args.build_threads)
+        t = time.perf_counter()
+        idx.build(data, level=lvl)
+        build_s = time.perf_counter() - t
+        print(f"{name}: build {build_s:.1f}s")
+        for sf in [int(s) for s in args.funnel_factors.split(",")]:
+            def search(ef, idx=idx, sf=sf):
+                return idx.search(queries, k=k, ef=ef, shortlist_factor=sf, n_threads=1)[0]
+            record(f"{name} x{sf}", build_s, idx.memory_bytes(),
+                   sweep(f"{name} x{sf}", search, EF_SWEEP, truth, n_q, args.repeats, "ef"),
+                   index_level=lvl, shortlist_factor=sf)
+        del idx
+
+    # ---------------------------------------------------------------- faiss
+    import faiss
+    faiss.omp_set_num_threads(args.build_threads)
+    name = "faiss HNSW32"
+    if wanted(name) or wanted("faiss"):
+        fi = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
+        fi.hnsw.efConstruction = 200
+        t = time.perf_counter()
+        fi.add(data_n)
+        build_s = time.perf_counter() - t
+        faiss.omp_set_num_threads(1)
+        print(f"{name}: build {build_s:.1f}s")
+
+        def search(ef, fi=fi):
+            fi.hnsw.efSearch = max(ef, k)
+            return fi.search(queries_n, k)[1]
+        record(name, build_s, len(faiss.serialize_index(fi)),
+               sweep(name, search, EF_SWEEP, truth, n_q, args.repeats, "ef"))
+        del fi
+    n_lists = args.n_lists or int(round(2 * np.sqrt(n)))
+    name = f"faiss IVF-Flat {n_lists}"
+    if wanted(name) or wanted("faiss") or wanted("ivf"):
+        faiss.omp_set_num_threads(args.build_threads)
+        quant = faiss.IndexFlatIP(d)
+        fi = faiss.IndexIVFFlat(quant, d, n_lists, faiss.METRIC_INNER_PRODUCT)
+        t = time.perf_counter()
+        fi.train(data_n)
+        fi.add(data_n)
+        build_s = time.perf_counter() - t
+        faiss.omp_set_num_threads(1)
+        print(f"{name}: build {build_s:.1f}s")
+
+        def search(p, fi=fi):
+            fi.nprobe = p
+            return fi.search(queries_n, k)[1]
+        record(name, build_s, len(faiss.serialize_index(fi)),
+               sweep(name, search, PROBE_SWEEP, truth, n_q, args.repeats, "n_probe"))
+        del fi, quant
+    if wanted("faiss LSH") or wanted("faiss") or wanted("lsh"):
+        pts = []
+        for nbits in (256, 512, 1024, 2048):
+            faiss.omp_set_num_threads(args.build_threads)
+            fi = faiss.IndexLSH(d, nbits, True, True)
+            t = time.perf_counter()
+            fi.train(data_n)
+            fi.add(data_n)
+            build_s = time.perf_counter() - t
+            faiss.omp_set_num_threads(1)
+            dt, ids = timed(lambda: fi.search(queries_n, k)[1], args.repeats)
+            pts.append({"n_bits": nbits, "recall": recall(ids, truth), "qps": n_q / dt, "build_s": build_s})
+            print(f"  faiss LSH nbits={nbits:<5} recall@10={pts[-1]['recall']:.4f}  {n_q / dt:9.0f} q/s")
+        record("faiss LSH", pts[-1]["build_s"], None, pts)
+
+    # ---------------------------------------------------------------- w2vm IVF / LSH
+    for lvl_ivf in (None, lvl):
+        name = f"w2vm IVF-Flat {n_lists}" + (f" funnel@{lvl_ivf}" if lvl_ivf else "")
+        if not (wanted(name) or wanted("ivf") or wanted("w2vm-ivf")):
+            continue
+        idx = sim.IVFFlatIndex(n_lists=n_lists, seed=1, n_threads=args.build_threads)
+        t = time.perf_counter()
+        idx.build(data, level=lvl_ivf)
+        build_s = time.perf_counter() - t
+        print(f"{name}: build {build_s:.1f}s")
+
+        def search(p, idx=idx):
+            return idx.search(queries, k=k, n_probe=p, n_threads=1)[0]
+        record(name, build_s, idx.memory_bytes(),
+               sweep(name, search, PROBE_SWEEP, truth, n_q, args.repeats, "n_probe"))
+        del idx
+    name = "w2vm LSH"
+    if wanted(name) or wanted("lsh") or wanted("w2vm-lsh"):
+        idx = sim.LSHIndex(n_tables=16, seed=1, n_threads=args.build_threads)
+        t = time.perf_counter()
+        idx.build(data)
+        build_s = time.perf_counter() - t
+        print(f"{name}: build {build_s:.1f}s (n_bits={idx.bits}, n_tables=16)")
+
+        def search(p, idx=idx):
+            return idx.search(queries, k=k, n_probe=p, n_threads=1)[0]
+        record(name, build_s, idx.memory_bytes(),
+               sweep(name, search, LSH_PROBES, truth, n_q, args.repeats, "n_probe"), n_bits=idx.bits)
+        del idx
+
+    kernels = kernel_timings(sim, d) if args.kernels else None
+
+    # ---------------------------------------------------------------- report
+    print()
+    print(f"{'method':<36} {'build s':>8} {'memory MB':>10} {'q/s @0.90':>10} {'q/s @0.95':>10} {'max recall':>10}")
+    for name, r in results.items():
+        mem = f"{r['memory_bytes'] / 2**20:.0f}" if r["memory_bytes"] else "-"
+        f = lambda v: f"{v:.0f}" if v else "-"  # noqa: E731
+        print(f"{name:<36} {r['build_s']:8.1f} {mem:>10} {f(r['qps_at_0.90']):>10} {f(r['qps_at_0.95']):>10} "
+              f"{max(p['recall'] for p in r['points']):10.3f}")
+    ratios = compare(results, lvl, args.funnel_factors, n_lists)
+    for key, val in ratios.items():
+        print(f"{key}: {val if val is None else round(val, 3)}")
+    if kernels:
+        print("distance kernels:", json.dumps(kernels))
+
+    import faiss as _f
+    import hnswlib as _h  # noqa: F401
+    out = {
+        "command": " ".join([sys.executable] + sys.argv),
+        "source": source, "n_base": n, "dim": d, "n_queries": n_q, "k": k,
+        "build_threads": args.build_threads, "query_threads": 1, "repeats": args.repeats,
+        "exact_numpy_qps": exact_qps,
+        "machine": {"cores": os.cpu_count(), "platform": platform.platform(),
+                    "processor": platform.processor()},
+        "versions": versions(sim),
+        "note": "shared 2-core machine: other jobs may run concurrently; timings are best of --repeats",
+        "results": results, "ratios": ratios, "kernels": kernels,
+    }
+    Path(args.out + ".json").write_text(json.dumps(out, indent=1))
+    plot(results, args.out + ".png", f"{n} x {d} ({source.split(' (')[0]}), {n_q} queries, 1 thread")
+    print(f"wrote {args.out}.json and {args.out}.png")
+
+
+def compare(results, lvl, factors, n_lists):
+    out = {}
+    h = results.get("hnswlib M=16")
+    w = results.get("w2vm HNSW M=16")
+    if h and w:
+        out["build_ratio_w2vm_vs_hnswlib_M16"] = w["build_s"] / h["build_s"]
+        for t in ("0.90", "0.95"):
+            if h[f"qps_at_{t}"] and w[f"qps_at_{t}"]:
+                out[f"qps_ratio_full_at_{t}"] = w[f"qps_at_{t}"] / h[f"qps_at_{t}"]
+            best = None
+            for sf in factors.split(","):
+                f = results.get(f"w2vm HNSW M=16 funnel@{lvl} x{sf}")
+                if f and f[f"qps_at_{t}"] and h[f"qps_at_{t}"]:
+                    best = max(best or 0, f[f"qps_at_{t}"] / h[f"qps_at_{t}"])
+            out[f"qps_ratio_funnel_at_{t}"] = best
+    fi = results.get(f"faiss IVF-Flat {n_lists}")
+    wi = results.get(f"w2vm IVF-Flat {n_lists}")
+    if fi and wi and fi["qps_at_0.90"] and wi["qps_at_0.90"]:
+        out["ivf_qps_ratio_at_0.90"] = wi["qps_at_0.90"] / fi["qps_at_0.90"]
+    return out
+
+
+def kernel_timings(sim, d):
+    """Distance kernel: dispatched SIMD vs a plain loop vs scipy BLAS sdot per pair."""
+    from scipy.linalg import blas
+    from w2vm.similarities import _common
+    rng = np.random.default_rng(0)
+    out = {"kernel": _common.KERNEL}
+    for dim in sorted({25, 50, d}):
+        a = rng.standard_normal((200, dim)).astype(np.float32)
+        b = rng.standard_normal((1000, dim)).astype(np.float32)
+        pairs = 200 * 1000 * 3
+        for which, label in ((0, "simd"), (1, "plain_loop")):
+            t = time.perf_counter()
+            _common.kernel_timing(a, b, 3, which)
+            out[f"d{dim}_{label}_ns_per_pair"] = (time.perf_counter() - t) / pairs * 1e9
+        # BLAS sdot through scipy, per pair (a Python call each: the loop cost is
+        # shown separately by timing a no-op call).
+        sdot = blas.sdot
+        t = time.perf_counter()
+        for i in range(200):
+            for j in range(100):
+                sdot(a[i], b[j])
+        out[f"d{dim}_blas_sdot_python_ns_per_pair"] = (time.perf_counter() - t) / 20000 * 1e9
+        t = time.perf_counter()
+        (a @ b.T)
+        out[f"d{dim}_blas_sgemm_batch_ns_per_pair"] = (time.perf_counter() - t) / 200000 * 1e9
+    return out
+
+
+def versions(sim):
+    import faiss
+    import hnswlib  # noqa: F401
+    from importlib.metadata import version, PackageNotFoundError
+    v = {}
+    for pkg in ("numpy", "scipy", "hnswlib", "faiss-cpu", "gensim", "Cython"):
+        try:
+            v[pkg] = version(pkg)
+        except PackageNotFoundError:
+            v[pkg] = None
+    try:
+        v["w2vm"] = version("w2vm")
+    except PackageNotFoundError:
+        v["w2vm"] = "source checkout"
+    from w2vm.similarities import _common
+    v["w2vm_distance_kernel"] = _common.KERNEL
+    try:
+        cfg = np.show_config(mode="dicts")
+        v["blas"] = cfg.get("Build Dependencies", {}).get("blas", {}).get("name")
+    except Exception:  # numpy < 1.25
+        v["blas"] = None
+    v["faiss_compile_options"] = faiss.get_compile_options() if hasattr(faiss, "get_compile_options") else None
+    return v
+
+
+def plot(results, path, title):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib missing: no plot")
+        return
+    fig, ax = plt.subplots(figsize=(9, 6))
+    for name, r in results.items():
+        pts = sorted(r["points"], key=lambda p: p["recall"])
+        style = "-" if name.startswith("w2vm") else "--"
+        ax.plot([p["recall"] for p in pts], [p["qps"] for p in pts], style, marker="o", ms=3, label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("recall@10")
+    ax.set_ylabel("queries / s (1 thread, log)")
+    ax.set_xlim(0.5, 1.0)
+    ax.axvline(0.90, color="grey", lw=0.5)
+    ax.axvline(0.95, color="grey", lw=0.5)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":
+    main()

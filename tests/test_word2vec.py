@@ -1,0 +1,394 @@
+import logging
+import random
+
+import numpy as np
+import pytest
+
+from corpus_helpers import make_topic_corpus, shared_data, topic_purity
+from w2vm import KeyedVectors, Word2Vec, set_seed
+from w2vm.models.callbacks import CallbackAny2Vec
+from w2vm.models.word2vec import LineSentence
+from w2vm.utils import get_seed
+
+MODES = [
+    pytest.param(dict(sg=1, hs=0, negative=5), id="sg-ns"),
+    pytest.param(dict(sg=1, hs=1, negative=0), id="sg-hs"),
+    pytest.param(dict(sg=0, hs=0, negative=5), id="cbow-ns"),
+    pytest.param(dict(sg=0, hs=1, negative=0), id="cbow-hs"),
+]
+
+
+def noisy_topic_corpus(noise=0.6, n_topics=40, words_per_topic=10, n_sentences=3000, seed=0):
+    """Topic sentences where ``noise`` of the tokens are random words: hard at 4 dimensions."""
+    rng = random.Random(seed)
+    topics = [[f"t{t}w{i}" for i in range(words_per_topic)] for t in range(n_topics)]
+    everything = [w for words in topics for w in words]
+    sentences = []
+    for _ in range(n_sentences):
+        topic = rng.choice(topics)
+        sentences.append([rng.choice(everything) if rng.random() < noise else rng.choice(topic)
+                          for _ in range(10)])
+    return topics, sentences
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_mode_learns_topics_at_every_level(mode, topic_corpus):
+    topics, sentences = topic_corpus
+    model = Word2Vec(sentences, vector_size=32, levels=[8, 16, 32], min_count=1, workers=2,
+                     epochs=5, seed=7, **mode)
+    for level in (8, 16, 32):
+        # a random embedding scores about 1/8 here
+        assert topic_purity(model.wv, topics, level=level) > 0.8, level
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_level_gradients_train_the_prefix(mode):
+    # The first 4 dimensions of a levels model must beat the first 4 of a model
+    # trained only at full size: this fails if the prefix gradient is not applied.
+    topics, sentences = noisy_topic_corpus()
+    common = dict(vector_size=32, min_count=1, workers=1, epochs=5, seed=1, **mode)
+    nested = Word2Vec(sentences, levels=[4, 32], **common)
+    single = Word2Vec(sentences, levels=[32], **common)
+    assert topic_purity(nested.wv, topics, level=4) > topic_purity(single.wv, topics, level=4) + 0.04
+
+
+def test_demo_corpus_neighbours_make_sense():
+    corpus = LineSentence(shared_demo_corpus())
+    model = Word2Vec(corpus, vector_size=50, sg=1, workers=2, seed=1)
+    for level in (12, 50):
+        neighbours = [w for w, _ in model.wv.most_similar("king", topn=10, level=level)]
+        assert {"david", "solomon", "babylon", "nebuchadnezzar", "daniel", "moab"} & set(neighbours)
+    assert model.wv.similarity("france", "germany") > model.wv.similarity("france", "whale")
+
+
+def shared_demo_corpus():
+    from importlib.resources import files
+    return str(files("w2vm") / "data" / "demo-corpus.txt.gz")
+
+
+def test_prefix_is_a_slice_of_the_full_vector(topic_corpus):
+    _, sentences = topic_corpus
+    model = Word2Vec(sentences, vector_size=16, levels=[4, 8, 16], min_count=1, workers=1, epochs=1)
+    word = model.wv.index_to_key[3]
+    full = model.wv.get_vector(word)
+    for m in (4, 8, 16):
+        np.testing.assert_array_equal(model.wv.get_vector(word, level=m), full[:m])
+
+
+def test_default_levels_and_validation():
+    assert Word2Vec(vector_size=100).levels == [25, 50, 100]
+    assert Word2Vec(vector_size=2).levels == [1, 2]
+    assert Word2Vec(vector_size=1).levels == [1]
+    for bad in ([50, 25, 100], [0, 100], [25, 50], [25, 25, 100], [-1, 100], []):
+        with pytest.raises(ValueError, match="level"):
+            Word2Vec(vector_size=100, levels=bad)
+    with pytest.raises(TypeError, match="levels"):
+        Word2Vec(vector_size=100, levels="25,50,100")
+    with pytest.raises(TypeError, match="int"):
+        Word2Vec(vector_size=100, levels=[25.5, 100])
+    with pytest.raises(ValueError, match="level_weights"):
+        Word2Vec(vector_size=100, level_weights=[1, 1])
+
+
+def test_gensim_defaults():
+    model = Word2Vec()
+    expected = dict(vector_size=100, alpha=0.025, window=5, min_count=5, max_vocab_size=None,
+                    sample=1e-3, seed=1, workers=3, min_alpha=0.0001, sg=0, hs=0, negative=5,
+                    ns_exponent=0.75, cbow_mean=1, epochs=5, null_word=0, sorted_vocab=1,
+                    batch_words=10000, compute_loss=False, comment=None, max_final_vocab=None,
+                    shrink_windows=True)
+    for name, value in expected.items():
+        assert getattr(model, name) == value, name
+
+
+def test_workers_1_is_bit_reproducible(topic_corpus):
+    _, sentences = topic_corpus
+    runs = [Word2Vec(sentences, vector_size=24, min_count=1, workers=1, epochs=2, seed=42, sg=1,
+                     hs=1, negative=3).wv.vectors.copy() for _ in range(2)]
+    np.testing.assert_array_equal(runs[0], runs[1])
+    other = Word2Vec(sentences, vector_size=24, min_count=1, workers=1, epochs=2, seed=43, sg=1,
+                     hs=1, negative=3).wv.vectors
+    assert not np.array_equal(runs[0], other)
+
+
+def test_set_seed_is_the_default_seed(topic_corpus):
+    _, sentences = topic_corpus
+    before = get_seed()
+    try:
+        set_seed(123)
+        a = Word2Vec(sentences, vector_size=8, min_count=1, workers=1, epochs=1)
+        b = Word2Vec(sentences, vector_size=8, min_count=1, workers=1, epochs=1, seed=123)
+        assert a.seed == 123
+        np.testing.assert_array_equal(a.wv.vectors, b.wv.vectors)
+        with pytest.raises(TypeError):
+            set_seed("1")
+    finally:
+        set_seed(before)
+
+
+def test_save_load_continue_matches_uninterrupted_training(tmp_path, topic_corpus):
+    _, sentences = topic_corpus
+    params = dict(vector_size=16, levels=[4, 16], min_count=1, workers=1, epochs=1, seed=5, sg=1,
+                  hs=1, negative=2)
+    straight = Word2Vec(sentences, **params)
+    straight.train(sentences, total_examples=len(sentences), epochs=1)
+
+    first = Word2Vec(sentences, **params)
+    first.save(tmp_path / "model")
+    for suffix in (".vocab.json", ".npy", ".meta.json", ".syn1neg.npy", ".syn1.npy"):
+        assert (tmp_path / ("model" + suffix)).exists(), suffix
+    resumed = Word2Vec.load(tmp_path / "model")
+    assert resumed.levels == [4, 16] and resumed.hs == 1 and resumed.negative == 2
+    resumed.train(sentences, total_examples=len(sentences), epochs=1)
+    np.testing.assert_array_equal(resumed.wv.vectors, straight.wv.vectors)
+    np.testing.assert_array_equal(resumed.syn1neg, straight.syn1neg)
+    # the vectors of a model base load as KeyedVectors too
+    kv = KeyedVectors.load(str(tmp_path / "model"))
+    np.testing.assert_array_equal(kv.vectors, first.wv.vectors)
+
+
+def test_long_sentences_are_split_not_truncated():
+    words = [f"w{i % 50}" for i in range(25_000)]
+    model = Word2Vec(vector_size=8, min_count=1, sample=0, workers=2, batch_words=1000)
+    model.build_vocab([words])
+    trained, raw = model.train([words], total_examples=1, epochs=1)
+    assert raw == 25_000
+    assert trained == 25_000  # no subsampling: every word is trained
+
+
+def test_returned_counts_cover_every_epoch_and_oov(topic_corpus):
+    _, sentences = topic_corpus
+    model = Word2Vec(vector_size=8, min_count=1, sample=0, workers=2)
+    model.build_vocab(sentences)
+    with_oov = [s + ["never-seen-word"] for s in sentences]
+    trained, raw = model.train(with_oov, total_examples=len(sentences), epochs=3)
+    n_words = sum(len(s) for s in sentences)
+    assert raw == 3 * (n_words + len(sentences))
+    assert trained == 3 * n_words
+
+
+def test_train_without_vocabulary_builds_it():
+    sentences = [["hello", "world", "again"]] * 20
+    model = Word2Vec(vector_size=8, min_count=1, workers=1)
+    trained, raw = model.train(sentences, epochs=2)
+    assert set(model.wv.index_to_key) == {"hello", "world", "again"}
+    assert raw == 2 * 60
+
+
+def test_word2vec_matryoshka_flow(tmp_path):
+    # the README flow of word2vec-matryoshka, with the import changed
+    set_seed(42)
+    try:
+        sentences = [["hello", "world"], ["hello", "there"], ["goodbye", "world"]] * 10
+        model = Word2Vec(sentences=sentences, vector_size=64, window=5, min_count=1, workers=2,
+                         negative=5, sg=1, hs=0, levels=[16, 32, 64], alpha=0.025,
+                         min_alpha=0.0001, verbose=True, progress_interval=1.0)
+        assert model.wv["hello"].shape == (64,)
+        assert model.wv.get_vector("hello", level=16).shape == (16,)
+        assert len(model.wv.most_similar("hello", topn=2, level=32)) == 2
+        assert model.wv.vectors.shape == (len(model.wv.index_to_key), 64)
+        model.wv.save(str(tmp_path / "vectors"))
+        loaded = KeyedVectors.load(str(tmp_path / "vectors"), mmap="r")
+        np.testing.assert_array_equal(loaded["hello"], model.wv["hello"])
+        model.save(str(tmp_path / "model"))
+        again = Word2Vec.load(str(tmp_path / "model"))
+        again.train([["hello", "world"]], total_examples=1, epochs=1)
+
+        class Corpus:
+            def __iter__(self):
+                yield from sentences
+
+        later = Word2Vec(vector_size=64, min_count=1, workers=2)
+        later.train(Corpus(), epochs=2)
+        assert "goodbye" in later.wv
+    finally:
+        set_seed(1)
+
+
+def test_generators_are_rejected_when_several_passes_are_needed():
+    def gen():
+        yield ["a", "b"]
+
+    with pytest.raises(TypeError, match="restartable"):
+        Word2Vec(gen(), min_count=1)
+    model = Word2Vec(min_count=1, vector_size=4)
+    model.build_vocab([["a", "b"]])
+    with pytest.raises(TypeError, match="restartable"):
+        model.train(gen(), epochs=2)
+    # one pass over a generator is fine
+    model.train(gen(), total_examples=1, epochs=1)
+
+
+@pytest.mark.parametrize("bad, kind", [
+    ([["ok", 3]], "int"),
+    ([["ok", None]], "NoneType"),
+    ([["ok", b"bytes"]], "bytes"),
+    ([["ok", ["nested"]]], "list"),
+])
+def test_non_string_tokens_name_the_type(bad, kind):
+    with pytest.raises(TypeError, match=kind):
+        Word2Vec(bad, min_count=1, vector_size=4)
+
+
+def test_bad_inputs():
+    with pytest.raises(TypeError, match="string"):
+        Word2Vec("just a string", min_count=1)
+    with pytest.raises(TypeError, match="list of str"):
+        Word2Vec(["a sentence as a string"], min_count=1)
+    with pytest.raises(TypeError):
+        Word2Vec(12345)
+    with pytest.raises(ValueError, match="negative"):
+        Word2Vec(negative=0, hs=0)
+    with pytest.raises(ValueError, match="vector_size"):
+        Word2Vec(vector_size=0)
+    with pytest.raises(ValueError, match="window"):
+        Word2Vec(window=0)
+    with pytest.raises(ValueError, match="workers"):
+        Word2Vec(workers=0)
+    with pytest.raises(TypeError, match="vector_size"):
+        Word2Vec(vector_size="100")
+    with pytest.raises(ValueError, match="alpha"):
+        Word2Vec(alpha=float("nan"))
+    with pytest.raises(ValueError, match="empty"):
+        Word2Vec([["rare"]], min_count=5)
+    with pytest.raises(ValueError, match="empty"):
+        Word2Vec([[]], min_count=1)
+    with pytest.raises(TypeError, match="both"):
+        Word2Vec([["a"]], corpus_file="x.txt")
+    with pytest.raises(FileNotFoundError):
+        Word2Vec(corpus_file="/nonexistent/corpus.txt")
+    with pytest.raises(TypeError, match="unexpected"):
+        Word2Vec(vector_size=4).train([["a"]], totl_examples=1)
+    with pytest.raises(TypeError, match="progress"):
+        Word2Vec([["a", "b"]] * 3, min_count=1, vector_size=4).train([["a"]], epochs=1,
+                                                                        progress="yes")
+
+
+def test_corpus_file_is_accepted(tmp_path, topic_corpus):
+    _, sentences = topic_corpus
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(" ".join(s) for s in sentences) + "\n")
+    from_file = Word2Vec(corpus_file=str(path), vector_size=8, min_count=1, workers=1, seed=3)
+    from_list = Word2Vec(sentences, vector_size=8, min_count=1, workers=1, seed=3)
+    np.testing.assert_array_equal(from_file.wv.vectors, from_list.wv.vectors)
+
+
+def test_compute_loss_decreases_and_is_per_level(topic_corpus):
+    _, sentences = topic_corpus
+    for mode in (dict(sg=1, hs=0, negative=5), dict(sg=1, hs=1, negative=0),
+                 dict(sg=0, hs=0, negative=5), dict(sg=0, hs=1, negative=0)):
+        model = Word2Vec(sentences, vector_size=16, levels=[4, 16], min_count=1, workers=1,
+                         epochs=3, compute_loss=True, **mode)
+        history = np.array(model.loss_history)
+        assert history.shape == (3, 2)
+        assert np.all(history > 0)
+        assert history[-1, 1] < history[0, 1], mode  # full level improves
+        assert model.get_latest_training_loss() == pytest.approx(history.sum())
+        model.train(sentences, total_examples=len(sentences), epochs=1)
+        assert model.get_latest_training_loss() == pytest.approx(sum(model.loss_history[-1]))
+
+
+def test_callbacks_progress_and_logging(topic_corpus, caplog):
+    _, sentences = topic_corpus
+    events = []
+
+    class Recorder(CallbackAny2Vec):
+        def on_train_begin(self, model):
+            events.append("train_begin")
+
+        def on_epoch_begin(self, model):
+            events.append("epoch_begin")
+
+        def on_epoch_end(self, model):
+            events.append("epoch_end")
+
+        def on_train_end(self, model):
+            events.append("train_end")
+
+    seen = []
+    model = Word2Vec(vector_size=8, min_count=1, workers=2)
+    model.build_vocab(sentences)
+    with caplog.at_level(logging.INFO, logger="w2vm"):
+        model.train(sentences, epochs=2, callbacks=[Recorder()], verbose=True, progress_interval=0.0,
+                    progress=lambda done, total: seen.append((done, total)))
+    assert events == ["train_begin", "epoch_begin", "epoch_end", "epoch_begin", "epoch_end", "train_end"]
+    total = 2 * model.corpus_total_words
+    assert seen[-1] == (total, total)
+    assert all(a[0] <= b[0] for a, b in zip(seen, seen[1:]))
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("EPOCH 1 - PROGRESS: at ") and "words/s" in m for m in messages)
+    assert any(m.startswith("EPOCH 2: training on") for m in messages)
+
+
+def test_learning_rate_decays_linearly_over_all_epochs(topic_corpus):
+    _, sentences = topic_corpus
+    model = Word2Vec(vector_size=8, min_count=1, workers=1, batch_words=500, alpha=0.05,
+                     min_alpha=0.001)
+    model.build_vocab(sentences)
+    alphas = []
+
+    class Watch(CallbackAny2Vec):
+        def on_epoch_end(self, model):
+            alphas.append(model.min_alpha_yet_reached)
+
+    model.train(sentences, epochs=4, callbacks=[Watch()])
+    assert alphas == sorted(alphas, reverse=True)
+    # each epoch is a quarter of the schedule
+    expected = [0.05 - 0.049 * (e + 1) / 4 for e in range(4)]
+    np.testing.assert_allclose(alphas, expected, atol=0.049 * 500 * 2 / (4 * model.corpus_total_words) + 1e-6)
+
+
+def test_build_vocab_update_adds_words_and_keeps_training(topic_corpus):
+    _, sentences = topic_corpus
+    for mode in (dict(hs=0, negative=5), dict(hs=1, negative=0)):
+        model = Word2Vec(sentences, vector_size=8, min_count=1, workers=1, epochs=1, **mode)
+        old = model.wv.vectors.copy()
+        new_sentences = [["brand", "new", "words"] + s[:3] for s in sentences[:50]]
+        model.build_vocab(new_sentences, update=True)
+        assert {"brand", "new", "words"} <= set(model.wv.key_to_index)
+        assert len(model.wv.vectors) == len(old) + 3
+        np.testing.assert_array_equal(model.wv.vectors[:len(old)], old)
+        assert model.wv.get_vecattr("brand", "count") == 50
+        model.train(new_sentences, total_examples=len(new_sentences), epochs=1)
+        assert np.all(np.isfinite(model.wv.vectors))
+    with pytest.raises(RuntimeError, match="build_vocab"):
+        Word2Vec(vector_size=4).build_vocab([["a"]], update=True)
+
+
+def test_vocabulary_options(topic_corpus):
+    _, sentences = topic_corpus
+    model = Word2Vec(vector_size=4, min_count=1, max_final_vocab=20)
+    model.build_vocab(sentences)
+    assert len(model.wv) <= 20
+    counts = [model.wv.get_vecattr(k, "count") for k in model.wv.index_to_key]
+    assert counts == sorted(counts, reverse=True)
+
+    from w2vm.utils import RULE_DISCARD, RULE_DEFAULT
+    model = Word2Vec(vector_size=4, min_count=1)
+    model.build_vocab(sentences, trim_rule=lambda w, c, m: RULE_DISCARD if w.startswith("t0") else RULE_DEFAULT,
+                      keep_raw_vocab=True)
+    assert not any(k.startswith("t0") for k in model.wv.index_to_key)
+    assert "t0w0" in model.raw_vocab
+
+    model = Word2Vec(vector_size=4, min_count=1)
+    model.build_vocab_from_freq({"a": 10, "b": 3, "c": 7})
+    assert model.wv.index_to_key == ["a", "c", "b"]
+    with pytest.raises(TypeError):
+        model.build_vocab_from_freq(["a", "b"])
+
+
+def test_max_vocab_size_bounds_the_scan():
+    sentences = [[f"rare{i}", "common"] for i in range(5000)]
+    model = Word2Vec(vector_size=4, min_count=1, max_vocab_size=100)
+    model.build_vocab(sentences)
+    assert len(model.wv) <= 100
+    assert "common" in model.wv
+
+
+def test_shared_corpus_small_quality():
+    # a minute-scale sanity check on real text when the shared data is present
+    path = shared_data("corpus-small.txt.gz")
+    model = Word2Vec(LineSentence(str(path)), vector_size=50, sg=1, workers=2, epochs=1, seed=1)
+    pairs = shared_data("eval", "wordsim353.tsv")
+    _, spearman, _ = model.wv.evaluate_word_pairs(str(pairs))
+    assert spearman[0] > 0.2

@@ -1,0 +1,1 @@
+"""File formats: the ``.vocab.json`` + ``.npy`` base files and the word2vec C formats."""

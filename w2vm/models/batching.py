@@ -1,0 +1,141 @@
+"""Turning a stream of token lists into CSR chunks for the training kernels.
+
+A *chunk* is what one call into native code trains: a flat ``uint32`` array of
+word ids, ``int64`` sentence offsets, and the sentence boundaries of its
+*jobs* (about ``batch_words`` words each, the unit of parallel work). A
+background thread builds the next chunk under the GIL while the kernels train
+the current one without it, so the cores stay busy; the queue between them is
+short, so memory stays bounded however large the corpus.
+"""
+import queue
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from w2vm.models.vocab import check_sentence, check_tokens
+
+
+@dataclass
+class Chunk:
+    words: np.ndarray          # uint32 ids of in-vocabulary tokens
+    sentence_offsets: np.ndarray  # int64, len = n_sentences + 1
+    job_starts: np.ndarray     # int64 sentence index where each job starts, len = n_jobs + 1
+    job_raw_words: np.ndarray  # int64 raw tokens (out-of-vocabulary included) per job
+    n_examples: int            # input sentences whose last piece is in this chunk
+
+    @property
+    def n_jobs(self):
+        return len(self.job_starts) - 1
+
+
+def iter_chunks(corpus_iterable, key_to_index, batch_words, jobs_per_chunk):
+    """Yield :class:`Chunk` objects covering ``corpus_iterable`` once.
+
+    Sentences longer than ``batch_words`` in-vocabulary words are split into
+    pieces of at most ``batch_words`` (never truncated). A job holds whole
+    sentences (or pieces) up to ``batch_words`` words.
+    """
+    get = key_to_index.get
+    words, offsets, job_starts, job_raw = [], [0], [0], []
+    job_words = 0
+    job_raw_words = 0
+    n_examples = 0
+
+    def close_job():
+        nonlocal job_words, job_raw_words
+        job_starts.append(len(offsets) - 1)
+        job_raw.append(job_raw_words)
+        job_words = 0
+        job_raw_words = 0
+
+    def take_chunk():
+        nonlocal words, offsets, job_starts, job_raw, n_examples
+        chunk = Chunk(
+            words=np.array(words, dtype=np.uint32),
+            sentence_offsets=np.array(offsets, dtype=np.int64),
+            job_starts=np.array(job_starts, dtype=np.int64),
+            job_raw_words=np.array(job_raw, dtype=np.int64),
+            n_examples=n_examples,
+        )
+        words, offsets, job_starts, job_raw, n_examples = [], [0], [0], [], 0
+        return chunk
+
+    for sentence in corpus_iterable:
+        sentence = check_sentence(sentence)
+        try:
+            ids = [i for i in map(get, sentence) if i is not None]
+        except TypeError:
+            check_tokens(sentence)
+            raise
+        job_raw_words += len(sentence)
+        n_examples += 1
+        for start in range(0, len(ids), batch_words):
+            piece = ids[start:start + batch_words]
+            if job_words + len(piece) > batch_words and job_words > 0:
+                close_job()
+                if len(job_starts) - 1 >= jobs_per_chunk:
+                    # the chunk's raw-word tally stays with the job that holds the sentence
+                    yield take_chunk()
+            words.extend(piece)
+            offsets.append(len(words))
+            job_words += len(piece)
+    if job_words > 0 or job_raw_words > 0:
+        close_job()
+    if len(job_starts) > 1 or n_examples:
+        if len(job_starts) == 1:
+            # raw words of sentences with no known word still count as progress
+            close_job()
+        yield take_chunk()
+
+
+class _Failure:
+    def __init__(self, exc):
+        self.exc = exc
+
+
+_DONE = object()
+
+
+def prefetch(iterable, depth=2):
+    """Iterate ``iterable`` in a background thread, ``depth`` items ahead.
+
+    Exceptions raised by the producer are re-raised in the consumer; if the
+    consumer stops early (an error, Ctrl-C) the producer is told to stop.
+    """
+    items = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for item in iterable:
+                while not stop.is_set():
+                    try:
+                        items.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            items.put(_DONE)
+        except BaseException as exc:  # forwarded, not swallowed
+            items.put(_Failure(exc))
+
+    thread = threading.Thread(target=produce, name="w2vm-batcher", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = items.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failure):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()
+        # unblock a producer waiting on a full queue, then let it finish
+        while thread.is_alive():
+            try:
+                items.get(timeout=0.05)
+            except queue.Empty:
+                pass

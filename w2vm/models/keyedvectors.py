@@ -1,0 +1,833 @@
+"""KeyedVectors: keys mapped to vectors, gensim's query API at every Matryoshka level.
+
+Every query takes ``level=None`` (the full dimension) or ``level=m`` for any
+``1 <= m <= vector_size``: the prefix ``v[:m]``, normalised on its own. The
+levels the model was trained at are recorded in ``kv.levels``.
+
+Concurrency: the vectors, the key lists and the per-level norm cache live in
+one immutable snapshot (:class:`_State`). A query reads the snapshot once and
+works on it to the end; a mutation (``add_vectors``, ``__setitem__``,
+``sort_by_descending_frequency``, assigning ``vectors`` ...) builds new arrays
+under a lock and swaps in a new snapshot with an empty cache. So any number
+of threads may query while another mutates, and nobody sees stale norms
+(gensim's bug #2532). The training engine, which updates ``vectors`` in place,
+calls :meth:`KeyedVectors.invalidate_norms` afterwards.
+"""
+import logging
+import numbers
+import threading
+import warnings
+
+import numpy as np
+from scipy.linalg import blas as _blas
+
+from w2vm.levels import check_query_level, validate_levels
+from w2vm.models import _kv_search as _search
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["KeyedVectors"]
+
+_KEY_TYPES = (str, int, np.integer)
+_EXTENDED_KEY_TYPES = (str, int, np.integer, np.ndarray)
+
+
+def _ensure_list(value):
+    """gensim's convenience: a single key or 1-D vector means ``[value]``; a 2-D array, its rows."""
+    if value is None:
+        return []
+    if isinstance(value, _KEY_TYPES) or (isinstance(value, np.ndarray) and value.ndim == 1):
+        return [value]
+    if isinstance(value, np.ndarray) and value.ndim == 2:
+        return list(value)
+    return list(value)
+
+
+def unitvec(vec):
+    """Unit-length copy of a dense vector, computed as gensim's ``matutils.unitvec``.
+
+    The norm and the scaling are done in float64 BLAS and the result cast back
+    to the input dtype, so similarities match gensim's bit for bit.
+    """
+    vec = np.asarray(vec)
+    if vec.size == 0:
+        return vec
+    v64 = np.asarray(vec, dtype=np.float64)
+    veclen = _blas.dnrm2(v64)
+    if veclen > 0.0:
+        return _blas.dscal(1.0 / veclen, v64).astype(vec.dtype)
+    return vec
+
+
+class _State:
+    """One consistent view: vectors, keys, and the norm cache computed from exactly these vectors."""
+
+    __slots__ = ("vectors", "index_to_key", "key_to_index", "norms")
+
+    def __init__(self, vectors, index_to_key, key_to_index):
+        self.vectors = vectors
+        self.index_to_key = index_to_key
+        self.key_to_index = key_to_index
+        self.norms = {}  # level -> (norms, norms with zeros replaced by 1)
+
+
+class KeyedVectors:
+    """Mapping between keys (words, item ids) and vectors, with nested-prefix queries.
+
+    Parameters
+    ----------
+    vector_size : int
+        Dimensionality of the vectors.
+    count : int, optional
+        Slots to pre-allocate (filled by :meth:`add_vector`), as in gensim.
+    dtype : numpy dtype, optional
+        Storage type; float32 everywhere in w2vm.
+    levels : list of int, optional
+        Trained Matryoshka levels; ``None`` gives :func:`w2vm.levels.default_levels`.
+    """
+
+    def __init__(self, vector_size, count=0, dtype=np.float32, levels=None):
+        if isinstance(vector_size, bool) or not isinstance(vector_size, numbers.Integral) or vector_size < 1:
+            raise ValueError(f"vector_size must be a positive int, got {vector_size!r}")
+        if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
+            raise ValueError(f"count must be a non-negative int, got {count!r}")
+        self.vector_size = int(vector_size)
+        self.levels = validate_levels(levels, self.vector_size)
+        self.next_index = 0
+        self._lock = threading.RLock()
+        self._state = _State(np.zeros((int(count), self.vector_size), dtype=dtype), [None] * int(count), {})
+        self.expandos = {}
+        self.allocate_vecattrs(["count"], [np.int64])
+
+    # ------------------------------------------------------------------ storage
+    @property
+    def vectors(self):
+        """The ``(len(self), vector_size)`` array (may be a ``numpy.memmap``)."""
+        return self._state.vectors
+
+    @vectors.setter
+    def vectors(self, value):
+        value = value if isinstance(value, np.ndarray) else np.asarray(value, dtype=np.float32)
+        if value.ndim != 2 or value.shape[1] != self.vector_size:
+            raise ValueError(f"vectors must have shape (n, {self.vector_size}), got {value.shape}")
+        with self._lock:
+            st = self._state
+            self._state = _State(value, st.index_to_key, st.key_to_index)
+
+    @property
+    def index_to_key(self):
+        """List of keys; position = row in :attr:`vectors`."""
+        return self._state.index_to_key
+
+    @index_to_key.setter
+    def index_to_key(self, value):
+        with self._lock:
+            st = self._state
+            self._state = _State(st.vectors, value, st.key_to_index)
+
+    @property
+    def key_to_index(self):
+        """Dict from key to row."""
+        return self._state.key_to_index
+
+    @key_to_index.setter
+    def key_to_index(self, value):
+        with self._lock:
+            st = self._state
+            self._state = _State(st.vectors, st.index_to_key, value)
+
+    def invalidate_norms(self):
+        """Forget cached norms; call after modifying :attr:`vectors` in place (training does)."""
+        with self._lock:
+            st = self._state
+            self._state = _State(st.vectors, st.index_to_key, st.key_to_index)
+
+    @property
+    def norms(self):
+        """Full-dimension row norms if computed (see :meth:`fill_norms`), else ``None``, as in gensim."""
+        entry = self._state.norms.get(self.vector_size)
+        return None if entry is None else entry[0]
+
+    @norms.setter
+    def norms(self, value):
+        if value is not None:
+            raise ValueError("norms are computed, not assigned; set kv.norms = None to invalidate")
+        self.invalidate_norms()
+
+    def _level(self, level):
+        return check_query_level(level, self.vector_size)
+
+    def _norms(self, st, m):
+        entry = st.norms.get(m)
+        if entry is None:
+            # np.linalg.norm is what gensim uses: identical numbers at the full level.
+            norms = np.linalg.norm(st.vectors[:, :m], axis=1)
+            safe = norms
+            if norms.size and not norms.all():
+                safe = np.where(norms > 0, norms, np.ones((), dtype=norms.dtype))
+            norms.setflags(write=False)
+            entry = st.norms[m] = (norms, safe)  # a dict store is atomic; a race only computes twice
+        return entry
+
+    def fill_norms(self, force=False, level=None):
+        """Compute (and cache) the row norms of the ``level`` prefix."""
+        m = self._level(level)
+        if force:
+            self.invalidate_norms()
+        self._norms(self._state, m)
+
+    def get_normed_vectors(self, level=None):
+        """All prefix vectors scaled to unit length, as a new ``(n, m)`` array."""
+        m = self._level(level)
+        st = self._state
+        return st.vectors[:, :m] / self._norms(st, m)[1][:, None]
+
+    def __len__(self):
+        return len(self._state.index_to_key)
+
+    def __str__(self):
+        return f"{type(self).__name__}<vector_size={self.vector_size}, {len(self)} keys, levels={self.levels}>"
+
+    __repr__ = __str__
+
+    # --------------------------------------------------------------- attributes
+    def allocate_vecattrs(self, attrs=None, types=None):
+        """Make sure every per-key attribute array (``expandos``) has one slot per key."""
+        if attrs is None:
+            attrs = list(self.expandos)
+            types = [self.expandos[a].dtype for a in attrs]
+        n = len(self._state.index_to_key)
+        for attr, typ in zip(attrs, types):
+            typ = np.int64 if attr == "count" else typ
+            prev = self.expandos.get(attr)
+            if prev is None:
+                self.expandos[attr] = np.zeros(n, dtype=typ)
+            elif prev.shape[0] != n:
+                grown = np.zeros(n, dtype=prev.dtype)
+                keep = min(n, prev.shape[0])
+                grown[:keep] = prev[:keep]
+                self.expandos[attr] = grown
+
+    def _indices(self, keys, st=None):
+        st = st or self._state
+        return np.array([self._index_in(st, k) for k in keys], dtype=np.int64)
+
+    def set_vecattr(self, key, attr, val):
+        """Set attribute ``attr`` (e.g. ``'count'``) of one key, or of a list of keys at once."""
+        with self._lock:
+            if attr not in self.expandos:
+                self.allocate_vecattrs([attr], [np.asarray(val).dtype])
+            else:
+                self.allocate_vecattrs()
+            if isinstance(key, _KEY_TYPES):
+                self.expandos[attr][self.get_index(key)] = val
+            else:
+                st = self._state
+                idx = np.arange(len(st.index_to_key)) if key is st.index_to_key else self._indices(key, st)
+                self.expandos[attr][idx] = val
+
+    def get_vecattr(self, key, attr):
+        """Attribute ``attr`` of ``key`` (e.g. its ``'count'``)."""
+        if attr not in self.expandos:
+            raise KeyError(f"no attribute {attr!r}; known: {sorted(self.expandos)}")
+        self.allocate_vecattrs()
+        return self.expandos[attr][self.get_index(key)]
+
+    # ------------------------------------------------------------------- lookup
+    @staticmethod
+    def _index_in(st, key, default=None):
+        val = st.key_to_index.get(key, -1) if not isinstance(key, np.ndarray) else -1
+        if val >= 0:
+            return val
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool) and 0 <= key < len(st.index_to_key):
+            return int(key)
+        if default is not None:
+            return default
+        raise KeyError(f"Key '{key}' not present")
+
+    def get_index(self, key, default=None):
+        """Row of ``key``; an int that is not a key is taken as a row number (gensim)."""
+        return self._index_in(self._state, key, default)
+
+    def has_index_for(self, key):
+        """Whether :meth:`get_index` finds ``key``."""
+        return self._index_in(self._state, key, -1) >= 0
+
+    def __contains__(self, key):
+        return self.has_index_for(key)
+
+    def get_vector(self, key, norm=False, level=None):
+        """The (read-only) vector of ``key``, its ``level`` prefix, unit-length if ``norm``."""
+        m = self._level(level)
+        st = self._state
+        index = self._index_in(st, key)
+        if norm:
+            result = st.vectors[index, :m] / self._norms(st, m)[1][index]
+        else:
+            result = st.vectors[index, :m]
+        result.setflags(write=False)
+        return result
+
+    def word_vec(self, *args, **kwargs):
+        """Deprecated gensim alias of :meth:`get_vector`."""
+        return self.get_vector(*args, **kwargs)
+
+    def __getitem__(self, key_or_keys):
+        if isinstance(key_or_keys, _KEY_TYPES):
+            return self.get_vector(key_or_keys)
+        st = self._state
+        return st.vectors[self._indices(key_or_keys, st)]
+
+    # ----------------------------------------------------------------- mutation
+    def add_vector(self, key, vector):
+        """Add one key; fills a pre-allocated slot if any is free. Returns its row."""
+        vector = np.asarray(vector, dtype=np.float32).reshape(-1)
+        if vector.shape[0] != self.vector_size:
+            raise ValueError(f"vector has {vector.shape[0]} values, expected {self.vector_size}")
+        with self._lock:
+            st = self._state
+            target = self.next_index
+            if key in st.key_to_index:
+                raise ValueError(f"key {key!r} is already present; use __setitem__ to replace its vector")
+            if target >= len(st.index_to_key) or st.index_to_key[target] is not None:
+                target = len(st.index_to_key)
+                warnings.warn("adding single vectors one at a time reallocates the matrix each time; "
+                              "add them in batches with add_vectors", UserWarning, stacklevel=2)
+                self.add_vectors([key], vector[None, :])
+                self.next_index = target + 1
+                return target
+            # A free pre-allocated slot: no query can return it yet (its key is None until now).
+            st.vectors[target] = vector
+            st.index_to_key[target] = key
+            st.key_to_index[key] = target
+            self.next_index += 1
+            self._state = _State(st.vectors, st.index_to_key, st.key_to_index)
+            return target
+
+    def add_vectors(self, keys, weights, extras=None, replace=False):
+        """Append keys with their vectors; existing keys keep theirs unless ``replace``.
+
+        Parameters
+        ----------
+        keys : list of (str or int), or one key
+        weights : numpy.ndarray or list of vectors
+            ``(len(keys), vector_size)``.
+        extras : dict of str to array, optional
+            Per-key attributes for the given keys (e.g. ``{'count': counts}``).
+        replace : bool
+            Overwrite the vectors of keys already present.
+        """
+        if isinstance(keys, _KEY_TYPES):
+            keys = [keys]
+            weights = np.asarray(weights).reshape(1, -1)
+        keys = list(keys)
+        weights = np.asarray(weights, dtype=np.float32)
+        if weights.ndim == 1 and len(keys) == 1:
+            weights = weights.reshape(1, -1)
+        if weights.ndim != 2 or weights.shape != (len(keys), self.vector_size):
+            raise ValueError(f"weights must have shape ({len(keys)}, {self.vector_size}), got {weights.shape}")
+        if len(set(keys)) != len(keys):
+            raise ValueError("keys contain duplicates")
+        extras = extras or {}
+        with self._lock:
+            st = self._state
+            self.allocate_vecattrs()
+            in_vocab = np.array([k in st.key_to_index for k in keys], dtype=bool)
+            new_pos = np.flatnonzero(~in_vocab)
+            new_keys = [keys[i] for i in new_pos]
+            index_to_key = list(st.index_to_key) + new_keys
+            key_to_index = dict(st.key_to_index)
+            base = len(st.index_to_key)
+            key_to_index.update((k, base + j) for j, k in enumerate(new_keys))
+            vectors = np.empty((len(index_to_key), self.vector_size), dtype=st.vectors.dtype)
+            vectors[:base] = st.vectors
+            vectors[base:] = weights[new_pos]
+            old_idx = np.array([st.key_to_index[keys[i]] for i in np.flatnonzero(in_vocab)], dtype=np.int64)
+            if replace and old_idx.size:
+                vectors[old_idx] = weights[in_vocab]
+            for attr in list(self.expandos):
+                arr = self.expandos[attr]
+                grown = np.zeros(len(index_to_key), dtype=arr.dtype)
+                grown[:base] = arr[:base]
+                self.expandos[attr] = grown
+            for attr, values in extras.items():
+                values = np.asarray(values)
+                if attr not in self.expandos:
+                    self.expandos[attr] = np.zeros(len(index_to_key), dtype=values.dtype)
+                self.expandos[attr][base:] = values[new_pos]
+                if replace and old_idx.size:
+                    self.expandos[attr][old_idx] = values[in_vocab]
+            self._state = _State(vectors, index_to_key, key_to_index)
+            if self.next_index >= base:
+                self.next_index = len(index_to_key)
+
+    def __setitem__(self, keys, weights):
+        """``kv[key] = vector`` or ``kv[keys] = vectors``: add or replace."""
+        if not isinstance(keys, list):
+            keys = [keys]
+            weights = np.asarray(weights).reshape(1, -1)
+        self.add_vectors(keys, weights, replace=True)
+
+    def sort_by_descending_frequency(self):
+        """Reorder so the most frequent keys (by ``count``) come first; ties: later rows first, as gensim."""
+        with self._lock:
+            st = self._state
+            if not len(st.index_to_key):
+                return
+            self.allocate_vecattrs()
+            counts = np.asarray(self.expandos["count"], dtype=np.int64)
+            indices = np.arange(len(counts))
+            order = np.lexsort((-indices, -counts))
+            index_to_key = [st.index_to_key[i] for i in order]
+            for attr in self.expandos:
+                self.expandos[attr] = self.expandos[attr][order]
+            vectors = np.ascontiguousarray(st.vectors[order]) if len(st.vectors) else st.vectors
+            self._state = _State(vectors, index_to_key, {k: i for i, k in enumerate(index_to_key)})
+
+    def unit_normalize_all(self):
+        """Replace every vector by its unit-length version (destroys the magnitudes)."""
+        with self._lock:
+            self.vectors = self.get_normed_vectors().astype(np.float32)
+
+    # ------------------------------------------------------------------ queries
+    def _as_vector(self, st, key, m, norm):
+        """A key's prefix (unit if ``norm``) or a raw vector of length ``m`` or ``vector_size``."""
+        if isinstance(key, np.ndarray):
+            vec = key.reshape(-1)
+            if vec.shape[0] == self.vector_size:
+                return vec[:m]
+            if vec.shape[0] == m:
+                return vec
+            raise ValueError(f"query vector has {vec.shape[0]} values; expected {m} (the level) or "
+                             f"{self.vector_size}")
+        index = self._index_in(st, key)
+        if norm:
+            return st.vectors[index, :m] / self._norms(st, m)[1][index]
+        return st.vectors[index, :m]
+
+    def _mean(self, st, keys, weights, m, pre_normalize=True, post_normalize=False, ignore_missing=True):
+        if len(keys) == 0:
+            raise ValueError("cannot compute mean with no input")
+        # Weight dtypes as in gensim (None or a list: the vectors' dtype; an array: its own), since
+        # the total's dtype decides the precision of ``mean / total`` and so the exact results.
+        if weights is None:
+            weights = np.ones(len(keys), dtype=st.vectors.dtype)
+        elif isinstance(weights, (list, tuple)):
+            weights = np.array(weights, dtype=st.vectors.dtype)
+        else:
+            weights = np.asarray(weights)
+        if weights.shape != (len(keys),):
+            raise ValueError("keys and weights array must have same number of elements")
+        mean = np.zeros(m, dtype=st.vectors.dtype)
+        total = 0
+        for key, w in zip(keys, weights):
+            if isinstance(key, np.ndarray) or self._index_in(st, key, -1) >= 0:
+                mean += w * self._as_vector(st, key, m, pre_normalize)
+                total += abs(w)
+            elif not ignore_missing:
+                raise KeyError(f"Key '{key}' not present in vocabulary")
+        if total > 0:
+            mean = mean / total
+        if post_normalize:
+            mean = unitvec(mean).astype(np.float32)
+        return mean
+
+    def get_mean_vector(self, keys, weights=None, pre_normalize=True, post_normalize=False,
+                        ignore_missing=True, level=None):
+        """Weighted mean of the (prefix) vectors of ``keys`` (keys, rows, or raw vectors)."""
+        m = self._level(level)
+        if isinstance(keys, np.ndarray) and keys.ndim == 2:
+            keys = list(keys)
+        return self._mean(self._state, keys, weights, m, pre_normalize, post_normalize, ignore_missing)
+
+    def _candidates(self, st, restrict_vocab, clip_start=0, clip_end=None):
+        """Rows to search: a slice (cheap view) or a sorted index array."""
+        n = len(st.vectors)
+        if restrict_vocab is None or (isinstance(restrict_vocab, numbers.Integral)
+                                      and not isinstance(restrict_vocab, (bool, np.bool_))
+                                      and restrict_vocab == 0):
+            return slice(clip_start, clip_end or n)
+        if isinstance(restrict_vocab, (bool, np.bool_)):
+            raise TypeError("restrict_vocab must be an int, a collection of keys or a boolean mask, not a bool")
+        if isinstance(restrict_vocab, numbers.Integral):
+            if restrict_vocab < 0:
+                raise ValueError(f"restrict_vocab must be non-negative, got {restrict_vocab}")
+            return slice(0, int(restrict_vocab))
+        if isinstance(restrict_vocab, (str, bytes)):
+            raise TypeError("restrict_vocab must be an int, a collection of keys or a boolean mask, not a string")
+        arr = restrict_vocab if isinstance(restrict_vocab, np.ndarray) else None
+        if arr is not None and arr.dtype == bool:
+            if arr.shape != (n,):
+                raise ValueError(f"a boolean restrict_vocab mask must have shape ({n},), got {arr.shape}")
+            return np.flatnonzero(arr)
+        keys = list(restrict_vocab)
+        return np.unique(np.array([self._index_in(st, k) for k in keys], dtype=np.int64))
+
+    @staticmethod
+    def _cand_global(cand, pos):
+        if isinstance(cand, slice):
+            return pos + (cand.start or 0)
+        return cand[pos]
+
+    def most_similar(self, positive=None, negative=None, topn=10, clip_start=0, clip_end=None,
+                     restrict_vocab=None, indexer=None, level=None):
+        """Top-``topn`` keys by cosine similarity to the weighted mean of ``positive`` minus ``negative``.
+
+        Parameters
+        ----------
+        positive, negative : key, vector, 2-D array, or list of them or of ``(key, weight)``
+            Keys/vectors added (weight 1) or subtracted (weight -1). A 2-D array or a
+            list of several positives is averaged into one query (gensim semantics);
+            use :meth:`most_similar_batch` / :meth:`knn` for many independent queries.
+        topn : int or None
+            ``None`` returns the score array over all searched rows.
+        clip_start, clip_end : int
+            Search only rows ``[clip_start, clip_end)``.
+        restrict_vocab : int, collection of keys, or boolean mask, optional
+            The first N rows, or exactly these keys (overrides the clips).
+        indexer : object, optional
+            An approximate index with ``most_similar(vector, topn)`` (gensim's protocol).
+        level : int, optional
+            Prefix length; ``None`` = ``vector_size``.
+
+        Returns
+        -------
+        list of (key, float), or numpy.ndarray when ``topn`` is None
+        """
+        if isinstance(topn, numbers.Integral) and topn < 1:
+            return []
+        m = self._level(level)
+        st = self._state
+        positive = _ensure_list(positive)
+        negative = _ensure_list(negative)
+        keys, weights = [], []
+        for item, default in [(p, 1.0) for p in positive] + [(q, -1.0) for q in negative]:
+            if isinstance(item, _EXTENDED_KEY_TYPES):
+                keys.append(item)
+                weights.append(default)
+            else:
+                keys.append(item[0])
+                weights.append(item[1])
+        mean = self._mean(st, keys, np.array(weights, dtype=np.float64), m, pre_normalize=True,
+                          post_normalize=True, ignore_missing=False)
+        if indexer is not None and isinstance(topn, numbers.Integral):
+            return indexer.most_similar(mean, topn)
+        exclude = {self._index_in(st, k) for k in keys
+                   if isinstance(k, _KEY_TYPES) and self._index_in(st, k, -1) >= 0}
+        cand = self._candidates(st, restrict_vocab, clip_start, clip_end)
+        dists = _search.scores_for(st.vectors, self._norms(st, m)[1], mean, m, cand)
+        if not topn:
+            return dists
+        best = _search.topk_desc(dists, topn + len(exclude))
+        rows = self._cand_global(cand, best)
+        result = [(st.index_to_key[r], float(dists[b])) for r, b in zip(rows.tolist(), best.tolist())
+                  if r not in exclude]
+        return result[:topn]
+
+    def similar_by_key(self, key, topn=10, restrict_vocab=None, level=None):
+        """Keys most similar to ``key``."""
+        return self.most_similar(positive=[key], topn=topn, restrict_vocab=restrict_vocab, level=level)
+
+    def similar_by_word(self, word, topn=10, restrict_vocab=None, level=None):
+        """Alias of :meth:`similar_by_key`."""
+        return self.similar_by_key(word, topn, restrict_vocab, level=level)
+
+    def similar_by_vector(self, vector, topn=10, restrict_vocab=None, level=None):
+        """Keys most similar to a raw vector (of length ``level`` or ``vector_size``)."""
+        return self.most_similar(positive=[np.asarray(vector)], topn=topn, restrict_vocab=restrict_vocab,
+                                 level=level)
+
+    def most_similar_cosmul(self, positive=None, negative=None, topn=10, restrict_vocab=None, level=None):
+        """3CosMul (Levy & Goldberg 2014): products of shifted cosines instead of a sum.
+
+        ``restrict_vocab`` is honoured here (gensim 4.4 accepts and ignores it).
+        """
+        if isinstance(topn, numbers.Integral) and topn < 1:
+            return []
+        m = self._level(level)
+        st = self._state
+        positive = _ensure_list(positive)
+        negative = _ensure_list(negative)
+        if not positive:
+            raise ValueError("cannot compute similarity with no input")
+        exclude = {self._index_in(st, w) for w in positive + negative
+                   if isinstance(w, _KEY_TYPES) and self._index_in(st, w, -1) >= 0}
+        cand = self._candidates(st, restrict_vocab)
+        safe = self._norms(st, m)[1]
+
+        def shifted(term):
+            vec = np.asarray(self._as_vector(st, term, m, norm=True), dtype=st.vectors.dtype)
+            return (1 + _search.scores_for(st.vectors, safe, vec, m, cand)) / 2
+
+        pos = [shifted(t) for t in positive]
+        neg = [shifted(t) for t in negative]
+        dists = np.prod(pos, axis=0) / (np.prod(neg, axis=0) + 0.000001)
+        if not topn:
+            return dists
+        best = _search.topk_desc(dists, topn + len(exclude))
+        rows = self._cand_global(cand, best)
+        result = [(st.index_to_key[r], float(dists[b])) for r, b in zip(rows.tolist(), best.tolist())
+                  if r not in exclude]
+        return result[:topn]
+
+    def _query_matrix(self, st, queries, m):
+        """Unit prefix rows for :meth:`knn`, plus each query key's own row (or ``None``)."""
+        if isinstance(queries, np.ndarray) or (isinstance(queries, (list, tuple)) and queries
+                                               and isinstance(queries[0], (np.ndarray, list, tuple))):
+            q = np.asarray(queries, dtype=np.float32)
+            if q.ndim == 1:
+                q = q[None, :]
+            if q.ndim != 2 or q.shape[1] not in (m, self.vector_size):
+                raise ValueError(f"queries must have shape (n, {m}) or (n, {self.vector_size}), got {q.shape}")
+            q = q[:, :m]
+            norms = np.linalg.norm(q, axis=1, keepdims=True)
+            return np.ascontiguousarray(q / np.where(norms > 0, norms, 1), dtype=np.float32), None
+        if isinstance(queries, _KEY_TYPES):
+            raise TypeError("knn takes a list of keys or a 2-D array; for one key use most_similar")
+        idx = self._indices(list(queries), st)
+        q = st.vectors[idx, :m] / self._norms(st, m)[1][idx, None]
+        return np.ascontiguousarray(q, dtype=np.float32), idx
+
+    def knn(self, queries, k=10, level=None, exclude_self=True, restrict_vocab=None):
+        """Exact top-``k`` neighbours of many queries at once (one matrix product per chunk).
+
+        Parameters
+        ----------
+        queries : numpy.ndarray or list of keys
+            ``(n_queries, m or vector_size)`` vectors, or keys (then, with
+            ``exclude_self``, each key is left out of its own answer).
+        k : int
+            Neighbours per query; capped at the number of candidates (minus one
+            when a query's own row is excluded from them).
+        level : int, optional
+            Prefix length; ``None`` = ``vector_size``.
+        exclude_self : bool
+            For key queries, drop the key itself.
+        restrict_vocab : int, collection of keys, or boolean mask, optional
+            Candidate rows, as in :meth:`most_similar`.
+
+        Returns
+        -------
+        indices : numpy.ndarray of int64, ``(n_queries, k)``
+            Rows in :attr:`vectors` / :attr:`index_to_key`, best first.
+        scores : numpy.ndarray of float32, ``(n_queries, k)``
+            Cosine similarities at the level.
+        """
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 0:
+            raise ValueError(f"k must be a non-negative int, got {k!r}")
+        m = self._level(level)
+        st = self._state
+        q, self_idx = self._query_matrix(st, queries, m)
+        cand = self._candidates(st, restrict_vocab)
+        if isinstance(cand, slice):
+            start, stop, _ = cand.indices(len(st.vectors))
+            n_cand = max(0, stop - start)
+            in_cand = (self_idx >= start) & (self_idx < stop) if self_idx is not None else None
+        else:
+            n_cand = cand.size
+            in_cand = np.isin(self_idx, cand) if self_idx is not None else None
+        if not exclude_self:
+            self_idx = None
+        k_eff = min(int(k), n_cand - (1 if self_idx is not None and in_cand.any() else 0))
+        return _search.batch_topk(st.vectors, self._norms(st, m)[1], q, m, cand, max(k_eff, 0), self_idx)
+
+    def most_similar_batch(self, queries, topn=10, level=None, exclude_self=True, restrict_vocab=None):
+        """:meth:`knn` as one ``[(key, score), ...]`` list per query."""
+        st = self._state
+        idx, scores = self.knn(queries, k=topn, level=level, exclude_self=exclude_self,
+                               restrict_vocab=restrict_vocab)
+        keys = st.index_to_key
+        return [[(keys[i], s) for i, s in zip(row_i, row_s)]
+                for row_i, row_s in zip(idx.tolist(), scores.tolist())]
+
+    @staticmethod
+    def cosine_similarities(vector_1, vectors_all):
+        """Cosine similarity of ``vector_1`` with each row of ``vectors_all``."""
+        norm = np.linalg.norm(vector_1)
+        all_norms = np.linalg.norm(vectors_all, axis=1)
+        return np.dot(vectors_all, vector_1) / (norm * all_norms)
+
+    def distances(self, word_or_vector, other_words=(), level=None):
+        """Cosine distances from a key or vector to ``other_words`` (default: every key)."""
+        m = self._level(level)
+        st = self._state
+        if isinstance(word_or_vector, _KEY_TYPES):
+            vec = st.vectors[self._index_in(st, word_or_vector), :m]
+        else:
+            vec = self._as_vector(st, np.asarray(word_or_vector), m, norm=False)
+        if not len(other_words):
+            # Cached norms: same numbers as recomputing them, without the pass over the matrix.
+            norms = self._norms(st, m)[0]
+            return 1 - (st.vectors[:, :m] @ vec) / (np.linalg.norm(vec) * norms)
+        return 1 - self.cosine_similarities(vec, st.vectors[self._indices(other_words, st), :m])
+
+    def similarity(self, w1, w2, level=None):
+        """Cosine similarity of two keys' prefixes."""
+        m = self._level(level)
+        st = self._state
+        v1 = st.vectors[self._index_in(st, w1), :m]
+        v2 = st.vectors[self._index_in(st, w2), :m]
+        return np.dot(unitvec(v1), unitvec(v2))
+
+    def distance(self, w1, w2, level=None):
+        """``1 - similarity(w1, w2)``."""
+        return 1 - self.similarity(w1, w2, level=level)
+
+    def n_similarity(self, ws1, ws2, level=None):
+        """Cosine similarity of the means of two key lists."""
+        if not (len(ws1) and len(ws2)):
+            raise ZeroDivisionError("At least one of the passed list is empty.")
+        m = self._level(level)
+        st = self._state
+        mean1 = self._mean(st, list(ws1), None, m, pre_normalize=False)
+        mean2 = self._mean(st, list(ws2), None, m, pre_normalize=False)
+        return np.dot(unitvec(mean1), unitvec(mean2))
+
+    def rank_by_centrality(self, words, use_norm=True, level=None):
+        """``[(similarity to the centroid, key), ...]``, most central first."""
+        m = self._level(level)
+        st = self._state
+        used = [w for w in words if self._index_in(st, w, -1) >= 0]
+        if len(used) != len(words):
+            logger.warning("vectors for words %s are not present in the model, ignoring these words",
+                           set(words) - set(used))
+        if not used:
+            raise ValueError("cannot select a word from an empty list")
+        vectors = np.vstack([self._as_vector(st, w, m, use_norm) for w in used]).astype(np.float32)
+        mean = self._mean(st, list(vectors), None, m, post_normalize=True)
+        dists = vectors @ mean
+        return sorted(zip(dists, used), reverse=True)
+
+    def doesnt_match(self, words, level=None):
+        """The key furthest from the mean of ``words``."""
+        return self.rank_by_centrality(words, level=level)[-1][1]
+
+    def closer_than(self, key1, key2, level=None):
+        """Keys closer to ``key1`` than ``key2`` is."""
+        st = self._state
+        all_distances = self.distances(key1, level=level)
+        e1 = self._index_in(st, key1)
+        e2 = self._index_in(st, key2)
+        closer = np.flatnonzero(all_distances < all_distances[e2])
+        return [st.index_to_key[i] for i in closer.tolist() if i != e1]
+
+    def words_closer_than(self, word1, word2, level=None):
+        """Alias of :meth:`closer_than`."""
+        return self.closer_than(word1, word2, level=level)
+
+    def rank(self, key1, key2, level=None):
+        """1 + the number of keys closer to ``key1`` than ``key2``."""
+        return len(self.closer_than(key1, key2, level=level)) + 1
+
+    def most_similar_to_given(self, key1, keys_list, level=None):
+        """The key of ``keys_list`` most similar to ``key1``."""
+        return keys_list[int(np.argmax([self.similarity(key1, k, level=level) for k in keys_list]))]
+
+    def relative_cosine_similarity(self, wa, wb, topn=10, level=None):
+        """Similarity of ``wa``, ``wb`` relative to ``wa``'s ``topn`` neighbours (Leeuwenberg et al.)."""
+        sims = self.similar_by_word(wa, topn, level=level)
+        if not sims:
+            raise ValueError("Cannot calculate relative cosine similarity without any similar words.")
+        return self.similarity(wa, wb, level=level) / sum(s for _, s in sims)
+
+    # --------------------------------------------------------------- evaluation
+    def evaluate_word_analogies(self, analogies, restrict_vocab=300000, case_insensitive=True,
+                                dummy4unknown=False, similarity_function="most_similar", level=None):
+        """Analogy accuracy (3CosAdd), gensim's numbers, batched; see :mod:`w2vm.evaluation`."""
+        from w2vm import evaluation
+        return evaluation.evaluate_word_analogies(
+            self, analogies, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive,
+            dummy4unknown=dummy4unknown, similarity_function=similarity_function, level=level)
+
+    def evaluate_word_pairs(self, pairs, delimiter="\t", encoding="utf8", restrict_vocab=300000,
+                            case_insensitive=True, dummy4unknown=False, level=None):
+        """``(pearson, spearman, oov_ratio)`` against human similarity judgements; see :mod:`w2vm.evaluation`."""
+        from w2vm import evaluation
+        return evaluation.evaluate_word_pairs(
+            self, pairs, delimiter=delimiter, encoding=encoding, restrict_vocab=restrict_vocab,
+            case_insensitive=case_insensitive, dummy4unknown=dummy4unknown, level=level)
+
+    def evaluate_levels(self, analogies=None, pairs=None, levels=None, restrict_vocab=300000,
+                        case_insensitive=True):
+        """One row of scores per level (default: ``self.levels``); see :func:`w2vm.evaluation.evaluate_levels`."""
+        from w2vm import evaluation
+        return evaluation.evaluate_levels(self, analogies=analogies, pairs=pairs, levels=levels,
+                                          restrict_vocab=restrict_vocab, case_insensitive=case_insensitive)
+
+    # -------------------------------------------------------------------- files
+    def _counts(self):
+        self.allocate_vecattrs()
+        return self.expandos["count"]
+
+    def save(self, base, meta=None):
+        """Write ``base.vocab.json``, ``base.npy``, ``base.counts.npy`` and ``base.meta.json`` atomically.
+
+        ``meta`` (a JSON-serialisable dict) is merged into the meta file; the
+        model uses it for its training state.
+        """
+        from w2vm.io.npy_vocab import save_base
+        st = self._state
+        own = {"levels": list(self.levels)}
+        own.update(meta or {})
+        save_base(base, st.index_to_key, st.vectors, meta=own, counts=self._counts())
+
+    @classmethod
+    def load(cls, base, mmap=None, check_finite=None):
+        """Load vectors saved by :meth:`save`, by ``Word2Vec.save`` or by word2vec-matryoshka.
+
+        Parameters
+        ----------
+        base : str or os.PathLike
+            Path prefix used at save time.
+        mmap : {None, 'r', 'r+', 'c'}
+            Memory-map the vectors; ``'r'`` is zero-copy and read-only.
+        check_finite : bool, optional
+            Scan for NaN/inf (default: only when not memory-mapping).
+        """
+        from w2vm.io.npy_vocab import load_base, load_counts, paths
+        index_to_key, vectors, meta = load_base(base, mmap=mmap, check_finite=check_finite)
+        d = vectors.shape[1]
+        try:
+            levels = validate_levels(meta.get("levels"), d)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{paths(base)['meta']}: bad levels: {exc}") from None
+        kv = cls(d, levels=levels)
+        kv._state = _State(vectors, index_to_key, {k: i for i, k in enumerate(index_to_key)})
+        kv.next_index = len(index_to_key)
+        counts = load_counts(base, meta, len(index_to_key))
+        kv.expandos = {"count": counts if counts is not None else np.zeros(len(index_to_key), np.int64)}
+        return kv
+
+    def save_word2vec_format(self, fname, fvocab=None, binary=False, total_vec=None, write_header=True,
+                             prefix="", level=None):
+        """Write the C word2vec text/binary format (gensim's bytes); ``level=m`` exports ``v[:m]``."""
+        from w2vm.io.word2vec_format import save_word2vec_format
+        m = self._level(level)
+        st = self._state
+        save_word2vec_format(fname, st.index_to_key, st.vectors[:, :m], counts=self._counts(), fvocab=fvocab,
+                             binary=binary, total_vec=total_vec, write_header=write_header, prefix=prefix)
+
+    @classmethod
+    def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8", unicode_errors="strict",
+                             limit=None, datatype=np.float32, no_header=False):
+        """Read the C word2vec text/binary format or GloVe text (``no_header=True``), like gensim."""
+        from w2vm.io.word2vec_format import load_word2vec_format
+        keys, vectors, counts = load_word2vec_format(
+            fname, fvocab=fvocab, binary=binary, encoding=encoding, unicode_errors=unicode_errors,
+            limit=limit, datatype=datatype, no_header=no_header)
+        kv = cls(vectors.shape[1], dtype=datatype)
+        kv._state = _State(vectors, keys, {k: i for i, k in enumerate(keys)})
+        kv.next_index = len(keys)
+        kv.expandos = {"count": counts}
+        return kv
+
+    @classmethod
+    def from_gensim(cls, obj, levels=None):
+        """Copy a live gensim ``KeyedVectors`` (or a model with ``.wv``) into w2vm."""
+        from w2vm.io.gensim_compat import from_gensim
+        return from_gensim(obj, cls=cls, levels=levels)
+
+    def to_gensim(self, level=None):
+        """A gensim ``KeyedVectors`` with the same keys, (prefix) vectors and counts."""
+        from w2vm.io.gensim_compat import to_gensim
+        return to_gensim(self, level=level)

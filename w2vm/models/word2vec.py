@@ -1,0 +1,519 @@
+"""Word2Vec with Matryoshka levels: gensim's API, trained by native kernels.
+
+This module owns the orchestration: parameter checks, the vocabulary, the
+learning-rate schedule, epochs, callbacks and persistence. The per-pair
+arithmetic lives in ``_word2vec_inner.pyx``; corpus readers in
+``w2vm.corpora``; vocabulary tables in ``vocab.py``; chunking in
+``batching.py``.
+
+Example
+-------
+>>> from w2vm import Word2Vec
+>>> model = Word2Vec([["hello", "world"]] * 50, vector_size=64, min_count=1, levels=[16, 32, 64])
+>>> model.wv.most_similar("hello", topn=1, level=16)  # doctest: +SKIP
+"""
+import logging
+import numbers
+import os
+import time
+
+import numpy as np
+
+from w2vm.corpora import LineSentence, PathLineSentences, Text8Corpus  # noqa: F401  (gensim's paths)
+from w2vm.levels import validate_level_weights, validate_levels
+from w2vm.models import _word2vec_inner, vocab as vocab_mod
+from w2vm.models.batching import iter_chunks, prefetch
+from w2vm.models.keyedvectors import KeyedVectors
+from w2vm.models.progress import ProgressReporter, ensure_visible_logging
+from w2vm.utils import check_seed, get_seed
+
+logger = logging.getLogger("w2vm")
+
+MODEL_FORMAT = "w2vm-word2vec"
+MODEL_FORMAT_VERSION = 1
+JOBS_PER_CHUNK_PER_WORKER = 4
+
+# constructor parameters stored in base.meta.json and restored by load()
+_SAVED_PARAMS = (
+    "vector_size", "alpha", "window", "min_count", "max_vocab_size", "sample", "seed", "workers",
+    "min_alpha", "sg", "hs", "negative", "ns_exponent", "cbow_mean", "epochs", "null_word",
+    "sorted_vocab", "batch_words", "compute_loss", "comment", "max_final_vocab", "shrink_windows",
+    "levels", "level_weights", "verbose", "progress_interval",
+)
+# training state that makes load(base).train(...) continue exactly where save() stopped
+_SAVED_STATE = ("corpus_count", "corpus_total_words", "effective_min_count", "epochs_trained",
+                "train_count", "min_alpha_yet_reached")
+
+
+def _check_int(name, value, minimum=None, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _check_float(name, value, minimum=None, maximum=None):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def _is_one_shot(iterable):
+    """Generators and other iterators can be read only once."""
+    try:
+        return iter(iterable) is iterable
+    except TypeError:
+        raise TypeError(
+            f"the corpus must be an iterable of token lists, got {type(iterable).__name__}") from None
+
+
+class Word2Vec:
+    """Train word2vec (skip-gram or CBOW; negative sampling and/or hierarchical
+    softmax) so that every prefix ``v[:m]``, ``m`` in ``levels``, is a good embedding.
+
+    The parameters and defaults are gensim 4.4's, plus:
+
+    Parameters
+    ----------
+    levels : list of int, optional
+        Strictly increasing prefix sizes ending at ``vector_size``; the default
+        is ``[vector_size // 4, vector_size // 2, vector_size]``. All levels are
+        trained jointly at about the cost of one.
+    level_weights : list of float, optional
+        Weight of each level's loss (default 1 each: summed, not averaged).
+    verbose : bool
+        Log gensim-style progress lines on the ``w2vm`` logger.
+    progress_interval : float
+        Seconds between progress lines.
+    seed : int, optional
+        Random seed (gensim's default 1, or the value of the last ``set_seed``).
+        With ``workers=1`` two runs give bit-identical vectors.
+    """
+
+    def __init__(self, sentences=None, corpus_file=None, vector_size=100, alpha=0.025, window=5,
+                 min_count=5, max_vocab_size=None, sample=1e-3, seed=None, workers=3,
+                 min_alpha=0.0001, sg=0, hs=0, negative=5, ns_exponent=0.75, cbow_mean=1,
+                 hashfxn=hash, epochs=5, null_word=0, trim_rule=None, sorted_vocab=1,
+                 batch_words=10000, compute_loss=False, callbacks=(), comment=None,
+                 max_final_vocab=None, shrink_windows=True, levels=None, level_weights=None,
+                 verbose=False, progress_interval=1.0):
+        self.vector_size = _check_int("vector_size", vector_size, 1)
+        self.alpha = _check_float("alpha", alpha, 0.0)
+        self.min_alpha = _check_float("min_alpha", min_alpha, 0.0)
+        self.window = _check_int("window", window, 1)
+        self.min_count = _check_int("min_count", min_count, 0)
+        self.max_vocab_size = _check_int("max_vocab_size", max_vocab_size, 1, allow_none=True)
+        self.max_final_vocab = _check_int("max_final_vocab", max_final_vocab, 1, allow_none=True)
+        self.sample = _check_float("sample", sample, 0.0)
+        self.seed = check_seed(get_seed() if seed is None else seed)
+        self.workers = _check_int("workers", workers, 1)
+        self.sg = int(bool(sg))
+        self.hs = int(bool(hs))
+        self.negative = _check_int("negative", negative, 0)
+        if not self.hs and not self.negative:
+            raise ValueError("negative=0 and hs=0 leaves nothing to train: set negative > 0 or hs=1")
+        self.ns_exponent = _check_float("ns_exponent", ns_exponent)
+        self.cbow_mean = int(bool(cbow_mean))
+        self.epochs = _check_int("epochs", epochs, 1)
+        self.null_word = int(bool(null_word))
+        self.sorted_vocab = int(bool(sorted_vocab))
+        self.batch_words = _check_int("batch_words", batch_words, 1)
+        self.compute_loss = bool(compute_loss)
+        self.callbacks = tuple(callbacks or ())
+        self.comment = comment
+        self.shrink_windows = bool(shrink_windows)
+        self.hashfxn = hashfxn  # accepted for gensim compatibility; initialisation uses `seed`
+        self.trim_rule = trim_rule
+        self.levels = validate_levels(levels, self.vector_size)
+        if len(self.levels) > _word2vec_inner.MAX_LEVELS_SUPPORTED:
+            raise ValueError(f"at most {_word2vec_inner.MAX_LEVELS_SUPPORTED} levels are supported, "
+                             f"got {len(self.levels)}")
+        self.level_weights = validate_level_weights(level_weights, self.levels)
+        self.verbose = bool(verbose)
+        self.progress_interval = _check_float("progress_interval", progress_interval, 0.0)
+
+        self.wv = KeyedVectors(self.vector_size, levels=self.levels)
+        self.syn1neg = np.zeros((0, self.vector_size), dtype=np.float32)
+        self.syn1 = np.zeros((0, self.vector_size), dtype=np.float32)
+        self.corpus_count = 0
+        self.corpus_total_words = 0
+        self.effective_min_count = self.min_count
+        self.epochs_trained = 0
+        self.train_count = 0
+        self.min_alpha_yet_reached = self.alpha
+        self.running_training_loss = 0.0
+        self.loss_history = []
+        self.raw_vocab = None
+        self._tables = None
+
+        if sentences is not None and corpus_file is not None:
+            raise TypeError("pass either sentences or corpus_file, not both")
+        if sentences is not None or corpus_file is not None:
+            corpus = self._corpus_from(sentences, corpus_file)
+            if _is_one_shot(corpus):
+                raise TypeError(
+                    "sentences is a generator or one-shot iterator, but building the vocabulary and "
+                    "training need several passes: pass a restartable iterable (a list, LineSentence, "
+                    "or a class whose __iter__ yields token lists)")
+            self.build_vocab(corpus, trim_rule=trim_rule)
+            self.train(corpus, total_examples=self.corpus_count, total_words=self.corpus_total_words,
+                       epochs=self.epochs, start_alpha=self.alpha, end_alpha=self.min_alpha,
+                       compute_loss=self.compute_loss, callbacks=self.callbacks)
+
+    # ------------------------------------------------------------------ corpus helpers
+    @staticmethod
+    def _corpus_from(corpus_iterable, corpus_file):
+        if corpus_iterable is not None and corpus_file is not None:
+            raise TypeError("pass either corpus_iterable or corpus_file, not both")
+        if corpus_file is not None:
+            if not isinstance(corpus_file, (str, bytes, os.PathLike)):
+                raise TypeError(f"corpus_file must be a path, not {type(corpus_file).__name__}")
+            return LineSentence(corpus_file)
+        if corpus_iterable is None:
+            return None
+        if isinstance(corpus_iterable, (str, bytes)):
+            raise TypeError("the corpus must be an iterable of token lists, not a string "
+                            "(for a file, use corpus_file= or LineSentence(path))")
+        _is_one_shot(corpus_iterable)  # raises TypeError for non-iterables
+        return corpus_iterable
+
+    # ------------------------------------------------------------------ vocabulary
+    def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
+                    keep_raw_vocab=False, trim_rule=None, **kwargs):
+        """Scan the corpus once and build the vocabulary (``update=True`` adds new words)."""
+        if kwargs:
+            raise TypeError(f"build_vocab() got unexpected keyword arguments {sorted(kwargs)}")
+        corpus = self._corpus_from(corpus_iterable, corpus_file)
+        if corpus is None:
+            raise TypeError("build_vocab needs corpus_iterable or corpus_file")
+        counts, corpus_count, total_words = vocab_mod.scan_vocab(
+            corpus, progress_per=progress_per, max_vocab_size=self.max_vocab_size,
+            trim_rule=trim_rule if trim_rule is not None else self.trim_rule)
+        self.corpus_count = corpus_count
+        self.corpus_total_words = total_words
+        self._apply_counts(counts, update=update, trim_rule=trim_rule)
+        self.raw_vocab = counts if keep_raw_vocab else None
+
+    def build_vocab_from_freq(self, word_freq, keep_raw_vocab=False, corpus_count=None,
+                              trim_rule=None, update=False):
+        """Build the vocabulary from a ``{word: count}`` mapping instead of a corpus."""
+        if not hasattr(word_freq, "items"):
+            raise TypeError(f"word_freq must be a mapping of word -> count, not {type(word_freq).__name__}")
+        vocab_mod.check_tokens(word_freq)
+        counts = {}
+        for word, count in word_freq.items():
+            counts[word] = _check_int(f"count of {word!r}", count, 0)
+        self.corpus_count = int(corpus_count) if corpus_count else 0
+        self.corpus_total_words = int(sum(counts.values()))
+        self._apply_counts(counts, update=update, trim_rule=trim_rule)
+        self.raw_vocab = counts if keep_raw_vocab else None
+
+    def _apply_counts(self, raw_counts, update, trim_rule):
+        trim_rule = trim_rule if trim_rule is not None else self.trim_rule
+        self.effective_min_count = vocab_mod.effective_min_count(
+            raw_counts, self.min_count, self.max_final_vocab)
+        if update:
+            if not len(self.wv):
+                raise RuntimeError("build_vocab(update=True) needs an existing vocabulary; "
+                                   "call build_vocab() first")
+            self._update_vocab(raw_counts, trim_rule)
+            return
+        words, counts = vocab_mod.select_words(raw_counts, self.effective_min_count, trim_rule,
+                                               self.sorted_vocab)
+        if self.null_word:
+            words.append("\0")
+            counts = np.append(counts, 1)
+        if not words:
+            raise ValueError(
+                f"the vocabulary is empty: no word occurs at least min_count={self.effective_min_count} "
+                f"times in a corpus of {self.corpus_total_words} words")
+        kv = KeyedVectors(self.vector_size, count=len(words), levels=self.levels)
+        kv.index_to_key = list(words)
+        kv.key_to_index = {w: i for i, w in enumerate(words)}
+        kv.vectors = self._initial_vectors(len(words), stream=0)
+        kv.set_vecattr(list(range(len(words))), "count", counts)
+        self.wv = kv
+        self.syn1neg = np.zeros((len(words), self.vector_size), dtype=np.float32) \
+            if self.negative else np.zeros((0, self.vector_size), dtype=np.float32)
+        self.syn1 = np.zeros((len(words), self.vector_size), dtype=np.float32) \
+            if self.hs else np.zeros((0, self.vector_size), dtype=np.float32)
+        self._tables = None
+        logger.info("vocabulary: %d unique words with min_count=%d", len(words), self.effective_min_count)
+
+    def _update_vocab(self, raw_counts, trim_rule):
+        kv = self.wv
+        counts = np.array(kv.expandos["count"], dtype=np.int64) if "count" in kv.expandos \
+            else np.zeros(len(kv), dtype=np.int64)
+        new_words, new_counts = [], []
+        for word, count in raw_counts.items():
+            index = kv.key_to_index.get(word)
+            if index is not None:
+                counts[index] += count
+            elif vocab_mod.keep_vocab_item(word, count, self.effective_min_count, trim_rule):
+                new_words.append(word)
+                new_counts.append(count)
+        old_len = len(kv)
+        if new_words:
+            vectors = np.vstack([np.asarray(kv.vectors, dtype=np.float32),
+                                 self._initial_vectors(len(new_words), stream=old_len)])
+            kv.index_to_key = list(kv.index_to_key) + new_words
+            kv.key_to_index = {w: i for i, w in enumerate(kv.index_to_key)}
+            kv.vectors = np.ascontiguousarray(vectors)
+            if self.negative:
+                self.syn1neg = np.vstack([self.syn1neg, np.zeros((len(new_words), self.vector_size),
+                                                                  dtype=np.float32)])
+            if self.hs:
+                self.syn1 = np.vstack([self.syn1, np.zeros((len(new_words), self.vector_size),
+                                                            dtype=np.float32)])
+        kv.set_vecattr(list(range(len(kv))), "count", np.concatenate([counts, new_counts]).astype(np.int64))
+        kv.invalidate_norms()
+        self._tables = None
+        logger.info("vocabulary update: %d new words, %d in all", len(new_words), len(kv))
+
+    def _initial_vectors(self, n, stream):
+        # gensim's scale: uniform in [-0.5, 0.5) / vector_size; `stream` keeps rows added by
+        # build_vocab(update=True) independent of the first ones
+        rng = np.random.default_rng([self.seed, stream])
+        vectors = rng.random((n, self.vector_size), dtype=np.float32)
+        vectors -= np.float32(0.5)
+        vectors /= np.float32(self.vector_size)
+        return vectors
+
+    def _sampling_tables(self):
+        """Subsampling thresholds, the negative table and the Huffman tree, built once per vocabulary."""
+        if self._tables is None:
+            counts = self._counts()
+            tables = {"sample_ints": vocab_mod.sample_ints(counts, self.sample)}
+            if self.negative:
+                tables["alias_prob"], tables["alias_index"] = vocab_mod.negative_table(
+                    counts, self.ns_exponent)
+            if self.hs:
+                tables["hs_points"], tables["hs_codes"], tables["hs_offsets"] = \
+                    vocab_mod.huffman_tree(counts)
+            self._tables = tables
+        return self._tables
+
+    def _counts(self):
+        counts = self.wv.expandos.get("count") if hasattr(self.wv, "expandos") else None
+        if counts is None or len(counts) != len(self.wv):
+            raise RuntimeError("the vocabulary has no word counts; build it with build_vocab()")
+        return np.asarray(counts, dtype=np.int64)
+
+    # ------------------------------------------------------------------ training
+    def train(self, corpus_iterable=None, corpus_file=None, total_examples=None, total_words=None,
+              epochs=None, start_alpha=None, end_alpha=None, word_count=0, queue_factor=2,
+              report_delay=1.0, compute_loss=None, callbacks=(), progress=None, verbose=None,
+              progress_interval=None, **kwargs):
+        """Train on a corpus; return ``(trained_word_count, raw_word_count)`` summed over epochs.
+
+        Without a vocabulary, one is built from the corpus first. ``total_examples``
+        and ``total_words`` default to the counts from the vocabulary scan. The
+        learning rate falls linearly with the words processed, from
+        ``start_alpha`` to ``end_alpha`` over all epochs of this call.
+        """
+        if kwargs:
+            raise TypeError(f"train() got unexpected keyword arguments {sorted(kwargs)}")
+        corpus = self._corpus_from(corpus_iterable, corpus_file)
+        if corpus is None:
+            raise TypeError("train needs corpus_iterable or corpus_file")
+        epochs = self.epochs if epochs is None else _check_int("epochs", epochs, 1)
+        one_shot = _is_one_shot(corpus)
+        if not len(self.wv):
+            if one_shot:
+                raise TypeError("the model has no vocabulary yet and the corpus is a generator or "
+                                "one-shot iterator: building the vocabulary and training need two "
+                                "passes; pass a restartable iterable")
+            self.build_vocab(corpus)
+            total_examples, total_words = self.corpus_count, self.corpus_total_words
+        if one_shot and epochs > 1:
+            raise TypeError(f"the corpus is a generator or one-shot iterator but epochs={epochs} "
+                            "needs that many passes: pass a restartable iterable")
+        if total_examples is None and total_words is None:
+            total_examples, total_words = self.corpus_count, self.corpus_total_words
+        total_examples = _check_int("total_examples", total_examples or 0, 0)
+        total_words = _check_int("total_words", total_words or 0, 0)
+        if not total_words:
+            # only the sentence count is known: estimate words from the vocabulary scan
+            if self.corpus_count and self.corpus_total_words and total_examples:
+                total_words = int(round(self.corpus_total_words * total_examples / self.corpus_count))
+            else:
+                total_words = self.corpus_total_words or 1
+        start_alpha = self.alpha if start_alpha is None else _check_float("start_alpha", start_alpha, 0.0)
+        end_alpha = self.min_alpha if end_alpha is None else _check_float("end_alpha", end_alpha, 0.0)
+        compute_loss = self.compute_loss if compute_loss is None else bool(compute_loss)
+        self.compute_loss = compute_loss
+        verbose = self.verbose if verbose is None else bool(verbose)
+        interval = self.progress_interval if progress_interval is None else \
+            _check_float("progress_interval", progress_interval, 0.0)
+        if progress is not None and not callable(progress):
+            raise TypeError("progress must be a callable progress(done_words, total_words)")
+        callbacks = tuple(self.callbacks) + tuple(callbacks or ())
+        if verbose:
+            ensure_visible_logging()
+
+        tables = self._sampling_tables()
+        self.wv.vectors = np.ascontiguousarray(self.wv.vectors, dtype=np.float32)
+        trainer = _word2vec_inner.Trainer(
+            syn0=self.wv.vectors, syn1neg=self.syn1neg, syn1=self.syn1,
+            sample_ints=tables["sample_ints"], alias_prob=tables.get("alias_prob"),
+            alias_index=tables.get("alias_index"), hs_points=tables.get("hs_points"),
+            hs_codes=tables.get("hs_codes"), hs_offsets=tables.get("hs_offsets"),
+            levels=self.levels, level_weights=self.level_weights, sg=self.sg, hs=self.hs,
+            negative=self.negative, cbow_mean=self.cbow_mean, window=self.window,
+            shrink_windows=self.shrink_windows, compute_loss=compute_loss,
+            do_sample=bool(self.sample))
+        reporter = ProgressReporter(verbose=verbose, interval=interval, callback=progress,
+                                    epochs=epochs, total_examples=total_examples,
+                                    total_words=total_words)
+        self.running_training_loss = 0.0
+        self.loss_history = [] if not self.train_count else self.loss_history
+        schedule_total = float(epochs * total_words)
+        words_done = 0  # raw words over the whole call, drives the learning rate
+        trained_total = raw_total = 0
+        logger.info("training on %d raw words, %d epochs, levels %s, %d workers",
+                    total_words, epochs, self.levels, self.workers)
+        for cb in callbacks:
+            _call(cb, "on_train_begin", self)
+        try:
+            for epoch in range(epochs):
+                for cb in callbacks:
+                    _call(cb, "on_epoch_begin", self)
+                reporter.begin_epoch(epoch)
+                epoch_loss = np.zeros(len(self.levels), dtype=np.float64)
+                epoch_examples = epoch_raw = epoch_effective = 0
+                chunks = iter_chunks(corpus, self.wv.key_to_index, self.batch_words,
+                                     JOBS_PER_CHUNK_PER_WORKER * self.workers)
+                for chunk_index, chunk in enumerate(prefetch(chunks)):
+                    before = words_done + np.concatenate([[0], np.cumsum(chunk.job_raw_words)[:-1]])
+                    progress_fraction = np.minimum(before / schedule_total, 1.0)
+                    job_alpha = (start_alpha - (start_alpha - end_alpha) * progress_fraction
+                                 ).astype(np.float32)
+                    job_seed = np.random.SeedSequence(
+                        [self.seed, self.epochs_trained, chunk_index]).generate_state(
+                            max(chunk.n_jobs, 1), dtype=np.uint64)[:chunk.n_jobs]
+                    effective, losses = trainer.train_chunk(
+                        chunk.words, chunk.sentence_offsets, chunk.job_starts, job_alpha,
+                        np.ascontiguousarray(job_seed), self.workers)
+                    raw = int(chunk.job_raw_words.sum())
+                    words_done += raw
+                    epoch_raw += raw
+                    epoch_examples += chunk.n_examples
+                    epoch_effective += int(effective.sum())
+                    epoch_loss += losses.sum(axis=0)
+                    if chunk.n_jobs:
+                        self.min_alpha_yet_reached = float(job_alpha[-1])
+                    reporter.update(epoch_examples, epoch_raw, epoch_effective,
+                                    self.min_alpha_yet_reached,
+                                    epoch_loss if compute_loss else None)
+                self.epochs_trained += 1
+                trained_total += epoch_effective
+                raw_total += epoch_raw
+                if compute_loss:
+                    self.loss_history.append(epoch_loss.tolist())
+                    self.running_training_loss += float(np.dot(epoch_loss, self.level_weights))
+                reporter.end_epoch(epoch_examples, epoch_raw, epoch_effective,
+                                   epoch_loss if compute_loss else None)
+                self.wv.invalidate_norms()
+                for cb in callbacks:
+                    _call(cb, "on_epoch_end", self)
+        finally:
+            self.wv.invalidate_norms()
+        self.train_count += 1
+        for cb in callbacks:
+            _call(cb, "on_train_end", self)
+        return trained_total, raw_total
+
+    def get_latest_training_loss(self):
+        """Loss summed since the start of the last ``train`` call (``compute_loss=True``).
+
+        It is the Matryoshka objective: the level-weighted sum of each level's
+        negative log-likelihood. ``loss_history`` has one list per epoch with
+        each level's own loss.
+        """
+        return self.running_training_loss
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, base):
+        """Write ``base.vocab.json``, ``base.npy``, output weights and ``base.meta.json``.
+
+        No pickle; every file is written atomically. ``Word2Vec.load(base)``
+        restores a model that continues training as if it had never been saved.
+        """
+        from w2vm.io.atomic import atomic_save_npy
+
+        base = os.fspath(base)
+        params = {name: getattr(self, name) for name in _SAVED_PARAMS}
+        state = {name: getattr(self, name) for name in _SAVED_STATE}
+        state["loss_history"] = self.loss_history
+        meta = {"model": {"format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION,
+                          "params": params, "state": state}}
+        # output weights first: the vectors and meta that point at them come last
+        if self.negative:
+            atomic_save_npy(base + ".syn1neg.npy", self.syn1neg)
+        if self.hs:
+            atomic_save_npy(base + ".syn1.npy", self.syn1)
+        self.wv.save(base, meta=meta)
+
+    @classmethod
+    def load(cls, base, mmap=None):
+        """Load a model written by :meth:`save` (or a word2vec-matryoshka model base)."""
+        from w2vm.io.npy_vocab import load_base
+
+        base = os.fspath(base)
+        kv = KeyedVectors.load(base, mmap=mmap)
+        _, _, meta = load_base(base, mmap="r")
+        model_meta = meta.get("model")
+        params = dict(model_meta["params"]) if model_meta else {}
+        if model_meta and model_meta.get("format") != MODEL_FORMAT:
+            raise ValueError(f"{base}.meta.json: not a w2vm model (format {model_meta.get('format')!r})")
+        if not model_meta:
+            # a vectors-only base, e.g. word2vec-matryoshka's: gensim defaults around its vectors
+            params = {"vector_size": kv.vector_size, "levels": list(kv.levels)}
+        model = cls(**params)
+        model.wv = kv
+        n = len(kv)
+        for name in ("syn1neg", "syn1"):
+            path = f"{base}.{name}.npy"
+            wanted = model.negative if name == "syn1neg" else model.hs
+            if wanted and os.path.exists(path):
+                array = np.load(path, mmap_mode=mmap if mmap in ("r", "r+", "c") else None,
+                                allow_pickle=False)
+                if array.dtype != np.float32 or array.shape != (n, model.vector_size):
+                    raise ValueError(f"{path}: expected float32 of shape {(n, model.vector_size)}, "
+                                     f"got {array.dtype} {array.shape}")
+                setattr(model, name, array)
+            elif wanted:
+                # a vectors-only base (e.g. word2vec-matryoshka's): fresh output weights
+                setattr(model, name, np.zeros((n, model.vector_size), dtype=np.float32))
+        state = model_meta.get("state", {}) if model_meta else {}
+        for name in _SAVED_STATE:
+            if name in state:
+                setattr(model, name, state[name])
+        model.loss_history = state.get("loss_history", [])
+        if not np.any(kv.expandos.get("count", 0)):
+            # no counts saved: rank-based counts keep sampling tables usable (Zipf's law)
+            kv.set_vecattr(list(range(n)), "count", np.maximum(1, 10 * (n - np.arange(n))))
+        return model
+
+    def __str__(self):
+        return (f"Word2Vec<vocab={len(self.wv)}, vector_size={self.vector_size}, "
+                f"levels={self.levels}, alpha={self.alpha}>")
+
+    __repr__ = __str__
+
+
+def _call(callback, method, model):
+    hook = getattr(callback, method, None)
+    if hook is not None:
+        hook(model)
