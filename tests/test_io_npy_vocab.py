@@ -180,3 +180,14 @@ def test_corrupted_counts(tmp_path, kv):
     (tmp_path / "vec.meta.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="JSON object"):
         KeyedVectors.load(tmp_path / "vec")
+
+
+def test_loads_a_full_model_base(tmp_path):
+    from w2vm.models.word2vec import Word2Vec
+    sentences = [["a", "b", "c", "d"], ["b", "c", "d", "e"]] * 20
+    model = Word2Vec(sentences, vector_size=8, min_count=1, epochs=1, workers=1)
+    model.save(tmp_path / "model")
+    kv = KeyedVectors.load(tmp_path / "model")  # extra (training) meta keys are ignored
+    assert kv.index_to_key == model.wv.index_to_key and kv.levels == model.wv.levels
+    np.testing.assert_array_equal(kv.vectors, model.wv.vectors)
+    np.testing.assert_array_equal(kv.expandos["count"], model.wv.expandos["count"])

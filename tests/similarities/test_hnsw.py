@@ -73,7 +73,9 @@ def _corrupt(tmp_path, index, name, fn):
 
 
 def test_corrupted_graph_is_refused(dataset, tmp_path):
-    index = HNSWIndex(M=4, seed=0).build(dataset[0][:400])
+    index = HNSWIndex(M=4, seed=0, n_threads=1).build(dataset[0][:400])
+    flat_node = int(np.flatnonzero(index._levels == 0)[0])
+    assert index._links0[5, 0] >= 1
 
     def links0_out_of_range(a):
         a[5, 1] = 10_000
@@ -89,7 +91,7 @@ def test_corrupted_graph_is_refused(dataset, tmp_path):
         a[big[-1]] = 123456
 
     def entry_bad(a):
-        a[0] = 399 if a[0] != 399 else 398
+        a[0] = flat_node
 
     def levels_bad(a):
         a[0] = 40

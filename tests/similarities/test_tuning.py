@@ -20,3 +20,10 @@ def test_suggest_params_reaches_target(dataset):
     assert check["recall"] >= 0.9
     with pytest.raises(ValueError):
         suggest_params(index, queries, target_recall=1.5)
+
+
+def test_suggest_params_on_a_sample_of_the_index(dataset):
+    base, _ = dataset
+    index = HNSWIndex(seed=0).build(base)
+    out = suggest_params(index, k=10, target_recall=0.95, n_queries=50)
+    assert out["params"]["ef"] >= 10 and out["recall"] >= 0.95

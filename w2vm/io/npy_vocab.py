@@ -40,16 +40,25 @@ def paths(base):
 
 
 def _check_keys(index_to_key, where):
-    """Keys must be JSON-representable scalars (str or int), unique, and UTF-8 encodable."""
+    """Validate keys and return ``key_to_index``.
+
+    Keys must be JSON-representable scalars (str or int), unique and UTF-8
+    encodable. The dict is built once and doubles as the duplicate check,
+    which keeps loading a million keys cheap.
+    """
     if not isinstance(index_to_key, list):
         raise ValueError(f"{where}: the vocabulary must be a JSON list of keys, got {type(index_to_key).__name__}")
-    strings = []
-    for i, key in enumerate(index_to_key):
-        if isinstance(key, str):
-            strings.append(key)
-        elif isinstance(key, bool) or not isinstance(key, (int, np.integer)):
-            raise ValueError(f"{where}: key #{i} is {key!r} ({type(key).__name__}); keys must be str or int")
-    if len(set(index_to_key)) != len(index_to_key):
+    if set(map(type, index_to_key)) <= {str}:  # C-speed check for the common all-str case
+        strings = index_to_key
+    else:
+        strings = []
+        for i, key in enumerate(index_to_key):
+            if isinstance(key, str):
+                strings.append(key)
+            elif isinstance(key, bool) or not isinstance(key, (int, np.integer)):
+                raise ValueError(f"{where}: key #{i} is {key!r} ({type(key).__name__}); keys must be str or int")
+    key_to_index = dict(zip(index_to_key, range(len(index_to_key))))
+    if len(key_to_index) != len(index_to_key):
         seen = set()
         dup = next(k for k in index_to_key if k in seen or seen.add(k))
         raise ValueError(f"{where}: duplicate key {dup!r}")
@@ -58,6 +67,7 @@ def _check_keys(index_to_key, where):
         "".join(strings).encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ValueError(f"{where}: a key is not valid Unicode (lone surrogate): {exc}") from None
+    return key_to_index
 
 
 def save_base(base, index_to_key, vectors, meta=None, counts=None):
@@ -194,7 +204,7 @@ def _check_finite(path, vectors):
         raise ValueError(f"{path}: row {bad} contains NaN or infinity")
 
 
-def load_base(base, mmap=None, check_finite=None):
+def load_base(base, mmap=None, check_finite=None, _with_index=False):
     """Load and validate the files written by :func:`save_base` (or by word2vec-matryoshka).
 
     Parameters
@@ -229,7 +239,7 @@ def load_base(base, mmap=None, check_finite=None):
         raise FileNotFoundError(f"{p['vocab']}: no such file")
     vectors = _load_matrix(p["npy"], mmap)
     index_to_key = _read_json(p["vocab"], "vocabulary")
-    _check_keys(index_to_key, p["vocab"])
+    key_to_index = _check_keys(index_to_key, p["vocab"])
     if len(index_to_key) != vectors.shape[0]:
         raise ValueError(
             f"{p['vocab']}: {len(index_to_key)} keys, but {p['npy']} has {vectors.shape[0]} vectors")
@@ -249,6 +259,8 @@ def load_base(base, mmap=None, check_finite=None):
         check_finite = mmap is None
     if check_finite:
         _check_finite(p["npy"], vectors)
+    if _with_index:
+        return index_to_key, vectors, meta, key_to_index
     return index_to_key, vectors, meta
 
 

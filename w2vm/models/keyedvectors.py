@@ -210,7 +210,22 @@ class KeyedVectors:
 
     def _indices(self, keys, st=None):
         st = st or self._state
-        return np.array([self._index_in(st, k) for k in keys], dtype=np.int64)
+        keys = keys if isinstance(keys, (list, tuple)) else list(keys)
+        get = st.key_to_index.get
+        try:
+            idx = np.fromiter((get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+        except TypeError:  # an unhashable item: let _index_in name it
+            idx = np.full(len(keys), -1, dtype=np.int64)
+        missing = np.flatnonzero(idx < 0)
+        if missing.size:
+            # Keys not found are row numbers (gensim's get_index), e.g. set_vecattr(range(n), ...), or errors.
+            rows = np.fromiter((keys[j] if isinstance(keys[j], (int, np.integer)) and not isinstance(keys[j], bool)
+                                else -1 for j in missing.tolist()), dtype=np.int64, count=missing.size)
+            ok = (rows >= 0) & (rows < len(st.index_to_key))
+            idx[missing[ok]] = rows[ok]
+            for j in missing[~ok].tolist():
+                idx[j] = self._index_in(st, keys[j])  # raises KeyError naming the key
+        return idx
 
     def set_vecattr(self, key, attr, val):
         """Set attribute ``attr`` (e.g. ``'count'``) of one key, or of a list of keys at once."""
@@ -785,14 +800,15 @@ class KeyedVectors:
             Scan for NaN/inf (default: only when not memory-mapping).
         """
         from w2vm.io.npy_vocab import load_base, load_counts, paths
-        index_to_key, vectors, meta = load_base(base, mmap=mmap, check_finite=check_finite)
+        index_to_key, vectors, meta, key_to_index = load_base(base, mmap=mmap, check_finite=check_finite,
+                                                              _with_index=True)
         d = vectors.shape[1]
         try:
             levels = validate_levels(meta.get("levels"), d)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{paths(base)['meta']}: bad levels: {exc}") from None
         kv = cls(d, levels=levels)
-        kv._state = _State(vectors, index_to_key, {k: i for i, k in enumerate(index_to_key)})
+        kv._state = _State(vectors, index_to_key, key_to_index)
         kv.next_index = len(index_to_key)
         counts = load_counts(base, meta, len(index_to_key))
         kv.expandos = {"count": counts if counts is not None else np.zeros(len(index_to_key), np.int64)}

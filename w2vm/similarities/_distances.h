@@ -121,6 +121,14 @@ static float w2vm_l2sq_avx2(const float *a, const float *b, int n) {
 #endif
 #endif
 
+/* Prefetch hint: graph walks jump to random rows, so their latency (not the
+ * arithmetic) is what a search spends most of its time on. */
+#if defined(__GNUC__) || defined(__clang__)
+#define w2vm_prefetch(p) __builtin_prefetch((const void *)(p), 0, 3)
+#else
+#define w2vm_prefetch(p) ((void)0)
+#endif
+
 /* Selected at import time by w2vm_kernels_init(); per compiled module. */
 static w2vm_dist_fn w2vm_dot_fn = w2vm_dot_scalar;
 static w2vm_dist_fn w2vm_l2sq_fn = w2vm_l2sq_scalar;

@@ -12,6 +12,7 @@ cdef extern from "_distances.h" nogil:
         W2VM_METRIC_L2
     float w2vm_distance(int metric, const float *a, const float *b, int n)
     float w2vm_dot_scalar(const float *a, const float *b, int n)
+    void w2vm_prefetch(const void *p)
 
     ctypedef struct w2vm_pair:
         float d

@@ -23,7 +23,7 @@ from libc.math cimport INFINITY
 from w2vm.similarities._distances cimport (
     w2vm_pair, w2vm_kernels_init, w2vm_kernel_name, w2vm_distance,
     w2vm_maxheap_push, w2vm_maxheap_pop, w2vm_minheap_push, w2vm_minheap_pop,
-    w2vm_maxheap_drain_sorted,
+    w2vm_maxheap_drain_sorted, w2vm_prefetch,
 )
 from w2vm.similarities._omp_compat cimport (
     w2vm_lock_t, w2vm_lock_init, w2vm_lock_destroy, w2vm_lock_set, w2vm_lock_unset,
@@ -137,7 +137,7 @@ cdef int64_t search_layer(Graph *g, Scratch *s, uint32_t *tag_store, const float
     cdef int64_t cand_size = 0, res_size = 0
     cdef float lower, d
     cdef w2vm_pair c
-    cdef int cnt, j
+    cdef int cnt, j, n_new
     cdef int32_t nb
     cdef w2vm_pair *grown
     s.visited[ep] = tag
@@ -151,11 +151,18 @@ cdef int64_t search_layer(Graph *g, Scratch *s, uint32_t *tag_store, const float
             break
         w2vm_minheap_pop(s.cand, &cand_size)
         cnt = read_links(g, c.id, level, s.nbuf)
+        # Two passes: first keep the unvisited neighbours and prefetch their
+        # rows, then compute distances while the later rows are on their way.
+        n_new = 0
         for j in range(cnt):
             nb = s.nbuf[j]
-            if s.visited[nb] == tag:
-                continue
-            s.visited[nb] = tag
+            if s.visited[nb] != tag:
+                s.visited[nb] = tag
+                s.nbuf[n_new] = nb
+                n_new += 1
+                w2vm_prefetch(g.data + <int64_t>nb * g.dim)
+        for j in range(n_new):
+            nb = s.nbuf[j]
             d = dist_to(g, q, nb)
             if res_size < ef or d < lower:
                 if cand_size == s.cand_cap:

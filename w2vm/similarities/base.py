@@ -130,6 +130,22 @@ def _finite_rows(arr, what):
             raise ValueError(f"{what} contain NaN or infinite values")
 
 
+def pca_rotation(x):
+    """Orthogonal (d, d) matrix whose columns are the eigenvectors of ``x.T @ x``, largest first.
+
+    Uncentred on purpose: cosine and inner product are about directions from
+    the origin, and an orthogonal map leaves them (and L2) unchanged.
+    """
+    d = x.shape[1]
+    gram = np.zeros((d, d), np.float64)
+    step = max(1, (1 << 22) // d)
+    for s in range(0, x.shape[0], step):
+        chunk = np.asarray(x[s:s + step], dtype=np.float64)
+        gram += chunk.T @ chunk
+    evals, evecs = np.linalg.eigh(gram)
+    return np.ascontiguousarray(evecs[:, ::-1], dtype=np.float32)
+
+
 class BaseIndex(abc.ABC):
     """Abstract base of every w2vm index: build, add, remove, search, save, load.
 
@@ -145,14 +161,26 @@ class BaseIndex(abc.ABC):
         structure before re-ranking on longer prefixes.
     n_threads : int or None
         Threads for batch queries and parallel building (``None``: all cores).
+    rotation : {None, 'pca'}
+        ``'pca'`` rotates every vector (and query) by the eigenvectors of the
+        data's second-moment matrix, largest first. The rotation is
+        orthogonal, so full-dimension scores are unchanged, but the leading
+        coordinates then carry the most energy: funnel search works on
+        vectors that were not trained with Matryoshka levels (e.g. gensim's).
+        Vectors are then stored rotated (a copy, never a reference).
     """
 
     kind = None            # name stored in the saved JSON
     _query_param_names = ()  # per-query knobs accepted by search(), e.g. ("ef",)
 
-    def __init__(self, metric="cosine", index_level=None, shortlist_factor=4, n_threads=None):
+    def __init__(self, metric="cosine", index_level=None, shortlist_factor=4, n_threads=None,
+                 rotation=None):
         if metric not in METRICS:
             raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+        if rotation not in (None, "pca"):
+            raise ValueError(f"rotation must be None or 'pca', got {rotation!r}")
+        self.rotation = rotation
+        self._rotation = None   # (d, d) float32 matrix once built
         self.metric = metric
         self.index_level = None if index_level is None else check_int(index_level, "index_level", 1)
         self.shortlist_factor = check_int(shortlist_factor, "shortlist_factor", 1, 1 << 16)
@@ -172,7 +200,7 @@ class BaseIndex(abc.ABC):
         self._visited_pool = []
 
     # ------------------------------------------------------------------ build
-    def build(self, vectors, ids=None, level=None):
+    def build(self, vectors, ids=None, level=None, _rotated=False):
         """Index ``vectors`` (an (n, d) array or a KeyedVectors), replacing any content.
 
         Parameters
@@ -198,6 +226,11 @@ class BaseIndex(abc.ABC):
         level = self.index_level if level is None else level
         level = check_query_level(level, d)
         ids = self._check_new_ids(ids, n, fresh=True)
+        if self.rotation == "pca" and not _rotated:
+            self._rotation = pca_rotation(arr)
+            arr = self._rotate(arr)
+        elif self.rotation is None:
+            self._rotation = None
         with _Writing(self._lock):
             self.dim = d
             self.index_level = level
@@ -279,6 +312,7 @@ class BaseIndex(abc.ABC):
         if arr.shape[1] != self.dim:
             raise ValueError(f"vectors have dimension {arr.shape[1]}, the index has {self.dim}")
         _finite_rows(arr, "vectors")
+        arr = self._rotate(arr)
         n_new = arr.shape[0]
         with _Writing(self._lock):
             ids = self._check_new_ids(ids, n_new)
@@ -334,7 +368,8 @@ class BaseIndex(abc.ABC):
         if live.size == 0:
             raise ValueError("cannot compact an index whose every item is deleted")
         keys, levels = self._keys, self.levels
-        self.build(np.ascontiguousarray(self._vectors[live]), ids=self._ids[live], level=self.index_level)
+        self.build(np.ascontiguousarray(self._vectors[live]), ids=self._ids[live], level=self.index_level,
+                   _rotated=True)
         self._keys, self.levels = keys, levels
         return self
 
@@ -360,7 +395,8 @@ class BaseIndex(abc.ABC):
     def __contains__(self, item):
         if self._vectors is None or isinstance(item, bool) or not isinstance(item, numbers.Integral):
             return False
-        return bool(self._slots_of(np.array([item], dtype=np.int64), missing="ignore")[0] >= 0)
+        with _Reading(self._lock):
+            return bool(self._slots_of(np.array([item], dtype=np.int64), missing="ignore")[0] >= 0)
 
     @property
     def ids(self):
@@ -408,7 +444,16 @@ class BaseIndex(abc.ABC):
         q = np.ascontiguousarray(q, dtype=np.float32)
         if not np.isfinite(q).all():
             raise ValueError("queries contain NaN or infinite values")
+        if self._rotation is not None:
+            if q.shape[1] != self.dim:
+                raise ValueError("a rotated (rotation='pca') index needs full-dimension queries")
+            q = self._rotate(q)
         return q, single
+
+    def _rotate(self, x):
+        if self._rotation is None:
+            return x
+        return np.ascontiguousarray(x @ self._rotation, dtype=np.float32)
 
     def _allowed(self, filter):
         """uint8 mask over slots (None: everything live), from a filter over ids."""
@@ -502,7 +547,7 @@ class BaseIndex(abc.ABC):
                 # few allowed rows exactly is both faster and exact.
                 slots, dist = self._exact(q, final, k_eff, np.flatnonzero(allowed))
             else:
-                n_short = k_eff * sf if stages else k_eff
+                n_short = min(k_eff * sf, len(self._ids)) if stages else k_eff
                 qi = self._prep_queries(q, self.index_level)
                 slots, dist = self._search_slots(qi, n_short, allowed, nt, params)
                 for i, m in enumerate(stages):
@@ -602,7 +647,7 @@ class BaseIndex(abc.ABC):
     # ------------------------------------------------------------- persistence
     def _params(self):
         """Constructor parameters saved in the JSON (subclasses extend)."""
-        return {"metric": self.metric, "shortlist_factor": self.shortlist_factor}
+        return {"metric": self.metric, "shortlist_factor": self.shortlist_factor, "rotation": self.rotation}
 
     def _state_arrays(self):
         """Structure arrays to save (subclasses extend)."""
@@ -634,7 +679,11 @@ class BaseIndex(abc.ABC):
         with _Reading(self._lock):
             arrays = {"ids": self._ids, "deleted": self._deleted}
             arrays.update(self._state_arrays())
+            if self._rotation is not None:
+                arrays["rotation"] = self._rotation
             vec_ref = None
+            if vectors_file is not None and self._rotation is not None:
+                raise ValueError("a rotated index stores rotated vectors: it cannot reference vectors_file")
             if vectors_file is not None:
                 ref = np.load(os.fspath(vectors_file), mmap_mode="r", allow_pickle=False)
                 if ref.shape != self._vectors.shape or ref.dtype != np.float32:
@@ -723,6 +772,12 @@ class BaseIndex(abc.ABC):
             self._ids = ids
             self._deleted = deleted
             self._n_deleted = int(deleted.sum())
+            if self.rotation == "pca":
+                rot = arrays.get("rotation")
+                if rot is None or rot.dtype != np.float32 or rot.shape != (dim, dim) \
+                        or not np.isfinite(rot).all():
+                    raise ValueError(f"rotation must be a finite float32 ({dim}, {dim}) matrix")
+                self._rotation = np.ascontiguousarray(rot)
             self._data = self._prepare(vectors)
             self._set_state(meta.get("state") or {}, arrays)
         except ValueError as exc:

@@ -24,7 +24,7 @@ class HNSWIndex(BaseIndex):
     seed : int, optional
         Seeds the level draws. With ``n_threads=1`` the graph is deterministic;
         parallel insertion order depends on thread timing.
-    metric, index_level, shortlist_factor, n_threads
+    metric, index_level, shortlist_factor, n_threads, rotation
         See :class:`~w2vm.similarities.base.BaseIndex`.
 
     Notes
@@ -39,9 +39,9 @@ class HNSWIndex(BaseIndex):
     _auto_compact = False
 
     def __init__(self, M=16, ef_construction=200, ef=50, seed=None, metric="cosine",
-                 index_level=None, shortlist_factor=4, n_threads=None):
-        super().__init__(metric=metric, index_level=index_level,
-                         shortlist_factor=shortlist_factor, n_threads=n_threads)
+                 index_level=None, shortlist_factor=4, n_threads=None, rotation=None):
+        super().__init__(metric=metric, index_level=index_level, shortlist_factor=shortlist_factor,
+                         n_threads=n_threads, rotation=rotation)
         self.M = check_int(M, "M", 2, 2048)
         self.ef_construction = check_int(ef_construction, "ef_construction", 1, 1 << 20)
         self.ef = check_int(ef, "ef", 1, 1 << 20)

@@ -70,7 +70,7 @@ class IVFFlatIndex(BaseIndex):
         k-means iterations.
     seed : int, optional
         Seeds k-means.
-    metric, index_level, shortlist_factor, n_threads
+    metric, index_level, shortlist_factor, n_threads, rotation
         See :class:`~w2vm.similarities.base.BaseIndex`.
 
     Notes
@@ -84,9 +84,9 @@ class IVFFlatIndex(BaseIndex):
     _query_param_names = ("n_probe",)
 
     def __init__(self, n_lists=None, n_probe=None, n_iter=10, seed=None, metric="cosine",
-                 index_level=None, shortlist_factor=4, n_threads=None):
-        super().__init__(metric=metric, index_level=index_level,
-                         shortlist_factor=shortlist_factor, n_threads=n_threads)
+                 index_level=None, shortlist_factor=4, n_threads=None, rotation=None):
+        super().__init__(metric=metric, index_level=index_level, shortlist_factor=shortlist_factor,
+                         n_threads=n_threads, rotation=rotation)
         self.n_lists = None if n_lists is None else check_int(n_lists, "n_lists", 1, 1 << 24)
         self.n_probe = None if n_probe is None else check_int(n_probe, "n_probe", 1, 1 << 24)
         self.n_iter = check_int(n_iter, "n_iter", 0, 1000)

@@ -22,7 +22,7 @@ class LSHIndex(BaseIndex):
         one or two bit-flips away, cheapest flips first.
     seed : int, optional
         Seeds the hyperplanes.
-    metric, index_level, shortlist_factor, n_threads
+    metric, index_level, shortlist_factor, n_threads, rotation
         See :class:`~w2vm.similarities.base.BaseIndex`.
 
     Notes
@@ -35,9 +35,9 @@ class LSHIndex(BaseIndex):
     _query_param_names = ("n_probe",)
 
     def __init__(self, n_bits=None, n_tables=16, n_probe=24, seed=None, metric="cosine",
-                 index_level=None, shortlist_factor=4, n_threads=None):
-        super().__init__(metric=metric, index_level=index_level,
-                         shortlist_factor=shortlist_factor, n_threads=n_threads)
+                 index_level=None, shortlist_factor=4, n_threads=None, rotation=None):
+        super().__init__(metric=metric, index_level=index_level, shortlist_factor=shortlist_factor,
+                         n_threads=n_threads, rotation=rotation)
         self.n_bits = None if n_bits is None else check_int(n_bits, "n_bits", 1, 64)
         self.n_tables = check_int(n_tables, "n_tables", 1, 1024)
         self.n_probe = check_int(n_probe, "n_probe", 1, 1 << 16)

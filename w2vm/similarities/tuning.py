@@ -60,7 +60,19 @@ def _default_grid(index):
     return knob, factors
 
 
-def suggest_params(index, queries, k=10, target_recall=0.9, grid=None, n_threads=1, repeats=1):
+def sample_queries(index, n_queries=200, seed=0):
+    """A random sample of the index's own live vectors, as queries (full dimension)."""
+    n_queries = check_int(n_queries, "n_queries", 1)
+    live = np.flatnonzero(index._deleted == 0)
+    rows = np.random.default_rng(seed).choice(live, size=min(n_queries, live.size), replace=False)
+    q = index._vectors[np.sort(rows)]
+    if index._rotation is not None:     # stored rotated; search() rotates queries itself
+        q = q @ index._rotation.T
+    return np.ascontiguousarray(q, dtype=np.float32)
+
+
+def suggest_params(index, queries=None, k=10, target_recall=0.9, grid=None, n_threads=1, repeats=1,
+                   n_queries=200, seed=0):
     """Cheapest search setting of ``index`` reaching ``target_recall`` on ``queries``.
 
     Sweeps the index's knob (``ef`` or ``n_probe``) upwards for each funnel
@@ -69,6 +81,9 @@ def suggest_params(index, queries, k=10, target_recall=0.9, grid=None, n_threads
 
     Parameters
     ----------
+    queries : array (q, d), optional
+        Held-out queries; default: ``n_queries`` of the index's own vectors
+        (each finds itself in both the exact and the approximate answer).
     grid : (name, values), optional
         Override the knob sweep, e.g. ``("ef", [16, 32, 64])``.
     repeats : int
@@ -82,6 +97,8 @@ def suggest_params(index, queries, k=10, target_recall=0.9, grid=None, n_threads
     """
     if not 0 < target_recall <= 1:
         raise ValueError(f"target_recall must be in (0, 1], got {target_recall}")
+    if queries is None:
+        queries = sample_queries(index, n_queries, seed)
     queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
     reference = exact_neighbors(index, queries, k)
     (name, values), factors = _default_grid(index)
