@@ -348,3 +348,39 @@ def test_concurrent_queries_and_mutation(data):
         t.join()
     assert not errors, errors[0]
     assert len(kv) == N + 30
+
+
+@pytest.mark.parametrize("level", [None, 4])
+def test_remaining_gensim_methods(kv, data, level):
+    keys, vectors = data
+    m = level or D
+    u = ref_unit(vectors, m)
+    np.testing.assert_array_equal(kv.word_vec("k3", level=level), kv.get_vector("k3", level=level))
+    assert kv.words_closer_than("k1", "k7", level=level) == kv.closer_than("k1", "k7", level=level)
+    top = np.sort(u @ u[1])[::-1][1:4]
+    assert kv.relative_cosine_similarity("k1", "k2", topn=3, level=level) == \
+        pytest.approx((u[1] @ u[2]) / top.sum(), rel=1e-4)
+    central = kv.rank_by_centrality(["k1", "k2", "k3"], level=level)
+    assert sorted(k for _, k in central) == ["k1", "k2", "k3"]
+    kv.fill_norms(level=level)
+    kv.fill_norms(force=True, level=level)
+    assert kv.norms is None or kv.norms.shape == (N,)
+
+
+def test_unit_normalize_all(kv, data):
+    keys, vectors = data
+    before = kv.most_similar("k1", topn=5)
+    kv.unit_normalize_all()
+    np.testing.assert_allclose(np.linalg.norm(kv.vectors, axis=1), 1.0, rtol=1e-5)
+    assert [k for k, _ in kv.most_similar("k1", topn=5)] == [k for k, _ in before]
+
+
+def test_knn_mask_and_vector_batch(kv, data):
+    keys, vectors = data
+    mask = np.zeros(N, bool)
+    mask[::3] = True
+    idx, scores = kv.knn(vectors[:4], k=5, level=8, restrict_vocab=mask)
+    assert (idx % 3 == 0).all() and (np.diff(scores, axis=1) <= 1e-7).all()
+    batch = kv.most_similar_batch(vectors[:2], topn=3, restrict_vocab=mask)
+    assert [k for k, _ in batch[0]] == [keys[i] for i in kv.knn(vectors[:1], k=3, restrict_vocab=mask)[0][0]]
+    assert kv.knn(np.zeros((0, D)), k=3)[0].shape == (0, 3)

@@ -264,13 +264,61 @@ def test_bad_inputs():
                                                                         progress="yes")
 
 
-def test_corpus_file_is_accepted(tmp_path, topic_corpus):
+def test_corpus_file_trains_natively_and_counts_exactly(tmp_path, topic_corpus):
     _, sentences = topic_corpus
     path = tmp_path / "corpus.txt"
-    path.write_text("\n".join(" ".join(s) for s in sentences) + "\n")
-    from_file = Word2Vec(corpus_file=str(path), vector_size=8, min_count=1, workers=1, seed=3)
-    from_list = Word2Vec(sentences, vector_size=8, min_count=1, workers=1, seed=3)
-    np.testing.assert_array_equal(from_file.wv.vectors, from_list.wv.vectors)
+    # CRLF line ends, an empty line, a blank line and no newline at the end: LineSentence's reading
+    lines = [" ".join(s) for s in sentences] + ["", "   ", "t0w1 unknownword t0w2"]
+    path.write_bytes("\r\n".join(lines).encode())
+    expected = list(LineSentence(str(path)))
+    n_words = sum(len(s) for s in expected)
+
+    model = Word2Vec(corpus_file=str(path), vector_size=16, min_count=1, workers=2, sample=0,
+                     epochs=2, seed=3)
+    assert model.corpus_count == len(expected)
+    assert model.corpus_total_words == n_words
+    from_list = Word2Vec(expected, vector_size=16, min_count=1, workers=2, sample=0, epochs=2, seed=3)
+    assert model.wv.index_to_key == from_list.wv.index_to_key
+    for w in model.wv.index_to_key:
+        assert model.wv.get_vecattr(w, "count") == from_list.wv.get_vecattr(w, "count")
+    trained, raw = model.train(corpus_file=str(path), total_examples=model.corpus_count,
+                               total_words=model.corpus_total_words, epochs=3)
+    assert raw == 3 * n_words
+    assert trained == 3 * n_words  # sample=0: every in-vocabulary word is trained
+    # it learns: words of a topic end up closer than words of different topics
+    assert model.wv.similarity("t0w1", "t0w2") > model.wv.similarity("t0w1", "t5w2")
+
+
+def test_corpus_file_workers_1_is_reproducible_and_long_lines_split(tmp_path):
+    path = tmp_path / "corpus.txt"
+    words = [f"w{i % 40}" for i in range(30_000)]
+    path.write_text(" ".join(words) + "\n" + "w1 w2 w3\n")
+    runs = []
+    for _ in range(2):
+        model = Word2Vec(vector_size=8, min_count=1, workers=1, sample=0, seed=9)
+        model.build_vocab(corpus_file=str(path))
+        assert model.corpus_count == 4  # 30,000 tokens make three sentences of 10,000
+        trained, raw = model.train(corpus_file=str(path), epochs=1)
+        assert raw == trained == 30_003
+        runs.append(model.wv.vectors.copy())
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_corpus_file_compressed_and_missing(tmp_path, topic_corpus):
+    import gzip
+    _, sentences = topic_corpus
+    path = tmp_path / "corpus.txt.gz"
+    path.write_bytes(gzip.compress("\n".join(" ".join(s) for s in sentences).encode()))
+    model = Word2Vec(corpus_file=str(path), vector_size=8, min_count=1, workers=2, epochs=1)
+    assert model.corpus_count == len(sentences)  # compressed files go through the streaming reader
+    with pytest.raises(FileNotFoundError):
+        Word2Vec(corpus_file=str(tmp_path / "missing.txt"))
+    with pytest.raises(IsADirectoryError):
+        Word2Vec(corpus_file=str(tmp_path))
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"fine words \xff\xfe here\n")
+    with pytest.raises(ValueError, match="UTF-8"):
+        Word2Vec(corpus_file=str(bad), min_count=1)
 
 
 def test_compute_loss_decreases_and_is_per_level(topic_corpus):

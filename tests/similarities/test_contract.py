@@ -344,3 +344,11 @@ def test_writes_wait_for_searches(cls, dataset):
     stop.set()
     t.join()
     assert not errors and len(index) == 3000
+
+
+def test_filter_by_keys_of_keyedvectors(dataset):
+    base, queries = dataset
+    kv = FakeKeyedVectors(base)
+    index = HNSWIndex(seed=0).build(kv)
+    ids, _ = index.search(queries[:2], k=2, filter={"w3", "w9", "nope"})
+    assert sorted(ids[0].tolist()) == [3, 9]

@@ -11,8 +11,8 @@ def spread():
     # Energy spread evenly over coordinates, then hidden by a random rotation:
     # a plain prefix is a poor summary, the leading principal axes a good one.
     from conftest import clustered
-    x = clustered(2100, 64, seed=9)
-    x *= np.linspace(2.0, 0.2, 64)[None, :].astype(np.float32)
+    x = clustered(2100, 64, n_clusters=200, spread=1.0, seed=9)
+    x *= (0.85 ** np.arange(64))[None, :].astype(np.float32)
     q, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((64, 64)))
     x = (x @ q.T).astype(np.float32)
     return x[:2000], x[2000:]
@@ -22,7 +22,7 @@ def test_full_dimension_scores_unchanged(spread):
     base, queries = spread
     plain = BruteForceIndex().build(base).search(queries, 10)
     rot = BruteForceIndex(rotation="pca").build(base).search(queries, 10)
-    np.testing.assert_array_equal(plain[0], rot[0])
+    assert recall_at_k(rot[0], plain[0]) >= 0.99      # only float near-ties may swap
     np.testing.assert_allclose(plain[1], rot[1], rtol=1e-4, atol=1e-5)
 
 
@@ -32,7 +32,7 @@ def test_rotation_makes_the_funnel_work(cls, spread):
     exact = BruteForceIndex().build(base).search(queries, 10)[0]
     r_plain = recall_at_k(cls().build(base, level=12).search(queries, 10)[0], exact)
     r_rot = recall_at_k(cls(rotation="pca").build(base, level=12).search(queries, 10)[0], exact)
-    assert r_rot > r_plain + 0.05 and r_rot >= 0.85
+    assert r_rot > r_plain + 0.15 and r_rot >= 0.9
 
 
 def test_rotated_save_load_add_compact(spread, tmp_path):

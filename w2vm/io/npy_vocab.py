@@ -39,7 +39,7 @@ def paths(base):
     }
 
 
-def _check_keys(index_to_key, where):
+def _check_keys(index_to_key, where, may_have_surrogates=True):
     """Validate keys and return ``key_to_index``.
 
     Keys must be JSON-representable scalars (str or int), unique and UTF-8
@@ -62,6 +62,8 @@ def _check_keys(index_to_key, where):
         seen = set()
         dup = next(k for k in index_to_key if k in seen or seen.add(k))
         raise ValueError(f"{where}: duplicate key {dup!r}")
+    if not may_have_surrogates:
+        return key_to_index
     try:
         # One call over all keys: lone surrogates (legal in JSON, not in UTF-8) are rejected.
         "".join(strings).encode("utf-8")
@@ -129,7 +131,7 @@ def save_base(base, index_to_key, vectors, meta=None, counts=None):
     atomic_save_json(p["meta"], out_meta)
 
 
-def _read_json(path, what):
+def _read_json(path, what, with_raw=False):
     with open(path, "rb") as fh:
         raw = fh.read()
     try:
@@ -137,9 +139,10 @@ def _read_json(path, what):
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path}: {what} is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
     try:
-        return json.loads(text)
+        obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: {what} is not valid JSON ({exc})") from None
+    return (obj, raw) if with_raw else obj
 
 
 def read_npy_header(path, fh):
@@ -238,8 +241,10 @@ def load_base(base, mmap=None, check_finite=None, _with_index=False):
     if not os.path.exists(p["vocab"]):
         raise FileNotFoundError(f"{p['vocab']}: no such file")
     vectors = _load_matrix(p["npy"], mmap)
-    index_to_key = _read_json(p["vocab"], "vocabulary")
-    key_to_index = _check_keys(index_to_key, p["vocab"])
+    index_to_key, raw = _read_json(p["vocab"], "vocabulary", with_raw=True)
+    # Decoded UTF-8 can only hold a lone surrogate through a JSON "\\uXXXX" escape.
+    key_to_index = _check_keys(index_to_key, p["vocab"], may_have_surrogates=b"\\u" in raw)
+    del raw
     if len(index_to_key) != vectors.shape[0]:
         raise ValueError(
             f"{p['vocab']}: {len(index_to_key)} keys, but {p['npy']} has {vectors.shape[0]} vectors")

@@ -20,17 +20,40 @@ def topk_desc(scores, topn):
     return part.take(np.argsort(neg.take(part)))
 
 
+_BLOCK = 64
+
+
 def topk_desc_rows(scores, k):
-    """Row-wise :func:`topk_desc` for a 2-D score matrix: ``(rows, k)`` column indices."""
-    n = scores.shape[1]
+    """Row-wise :func:`topk_desc` for a 2-D score matrix: ``(rows, k)`` column indices, best first.
+
+    For wide rows and small ``k`` the columns are cut into blocks of 64: the
+    ``k`` blocks with the largest maxima hold every top-``k`` score (each
+    top-``k`` score lifts its block's maximum to at least the ``k``-th score,
+    and at most ``k`` blocks can do that), so the selection runs on one cheap
+    max-reduction plus ``64 k`` candidates instead of the whole row.
+    """
+    rows, n = scores.shape
     if k <= 0:
-        return np.zeros((scores.shape[0], 0), dtype=np.intp)
-    neg = -scores
+        return np.zeros((rows, 0), dtype=np.intp)
     if k >= n:
-        return np.argsort(neg, axis=1)[:, :k]
-    part = np.argpartition(neg, k - 1, axis=1)[:, :k]
-    order = np.argsort(np.take_along_axis(neg, part, axis=1), axis=1)
-    return np.take_along_axis(part, order, axis=1)
+        return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    n_blocks = n // _BLOCK
+    if n_blocks >= 8 * k:
+        head = scores[:, :n_blocks * _BLOCK].reshape(rows, n_blocks, _BLOCK)
+        block_max = head.max(axis=2)
+        top_blocks = np.argpartition(block_max, n_blocks - k, axis=1)[:, n_blocks - k:]
+        cols = (top_blocks[:, :, None] * _BLOCK + np.arange(_BLOCK)).reshape(rows, k * _BLOCK)
+        if n_blocks * _BLOCK < n:  # the ragged tail is always a candidate
+            tail = np.broadcast_to(np.arange(n_blocks * _BLOCK, n), (rows, n - n_blocks * _BLOCK))
+            cols = np.concatenate([cols, tail], axis=1)
+        sub = np.take_along_axis(scores, cols, axis=1)
+    else:
+        cols, sub = None, scores
+    width = sub.shape[1]
+    part = np.argpartition(sub, width - k, axis=1)[:, width - k:]
+    order = np.argsort(-np.take_along_axis(sub, part, axis=1), axis=1, kind="stable")
+    best = np.take_along_axis(part, order, axis=1)
+    return best if cols is None else np.take_along_axis(cols, best, axis=1)
 
 
 def candidate_rows(vectors, cand, m):

@@ -19,7 +19,7 @@ does not depend on which thread ran which job.
 from cython.parallel cimport parallel, prange
 from libc.math cimport exp, log1p
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memset
 
 import numpy as np
@@ -43,7 +43,6 @@ cdef extern from *:
     int w2vm_openmp_on() nogil
 
 cdef enum:
-    MAX_LEVELS = 32
     EXP_TABLE_SIZE = 4096
     MAX_EXP = 8
 
@@ -66,39 +65,6 @@ def _fill_exp_table():
 _fill_exp_table()
 
 MAX_LEVELS_SUPPORTED = MAX_LEVELS
-
-
-ctypedef struct TrainConfig:
-    int sg
-    int hs
-    int negative
-    int cbow_mean
-    int window
-    int shrink_windows
-    int compute_loss
-    int do_sample
-    int size
-    int n_levels
-    int level_ends[MAX_LEVELS]
-    float level_weights[MAX_LEVELS]
-    uint32_t vocab_size
-    float *syn0
-    float *syn1neg
-    float *syn1
-    const uint32_t *sample_ints
-    const uint32_t *alias_prob
-    const uint32_t *alias_index
-    const uint32_t *hs_points
-    const uint8_t *hs_codes
-    const int64_t *hs_offsets
-
-
-ctypedef struct Scratch:
-    float *hidden        # CBOW: mean/sum of the context rows
-    float *error         # gradient accumulated for the input row(s)
-    uint32_t *sentence   # the sentence after subsampling
-    double loss[MAX_LEVELS]
-    uint64_t rng
 
 
 cdef inline uint64_t next_random(uint64_t *state) noexcept nogil:
@@ -180,6 +146,7 @@ cdef inline void train_targets(const TrainConfig *c, Scratch *s, const float *hi
 
 cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *words,
                             int64_t length, float alpha) noexcept nogil:
+    """Subsample one sentence and train every (context, centre) pair in it; return the words kept."""
     cdef int64_t i, j, n = 0, lo, hi, count
     cdef uint32_t w
     cdef int reduced
@@ -234,6 +201,28 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
     return n
 
 
+cdef Scratch *new_scratch(int size, int64_t max_sentence_length) noexcept nogil:
+    """Per-thread buffers; NULL when memory runs out."""
+    cdef Scratch *s = <Scratch *>calloc(1, sizeof(Scratch))
+    if s == NULL:
+        return NULL
+    s.hidden = <float *>malloc(size * sizeof(float))
+    s.error = <float *>malloc(size * sizeof(float))
+    s.sentence = <uint32_t *>malloc((max_sentence_length + 1) * sizeof(uint32_t))
+    if s.hidden == NULL or s.error == NULL or s.sentence == NULL:
+        free_scratch(s)
+        return NULL
+    return s
+
+
+cdef void free_scratch(Scratch *s) noexcept nogil:
+    if s != NULL:
+        free(s.sentence)
+        free(s.error)
+        free(s.hidden)
+        free(s)
+
+
 cdef class Trainer:
     """The arrays and settings of one ``train`` call, frozen into a C struct.
 
@@ -241,9 +230,6 @@ cdef class Trainer:
     vector size, so that the ``nogil`` code never indexes out of bounds; it
     keeps references to the arrays so they outlive the struct's pointers.
     """
-    cdef TrainConfig cfg
-    cdef object _keep
-    cdef readonly int n_levels
 
     def __init__(self, *, float[:, ::1] syn0, syn1neg, syn1, sample_ints, alias_prob,
                  alias_index, hs_points, hs_codes, hs_offsets, levels, level_weights,
@@ -357,26 +343,32 @@ cdef class Trainer:
         cdef double[:, ::1] loss_view = losses
         if n_jobs == 0 or words.shape[0] == 0:
             return effective, losses
-        _run_jobs(&self.cfg, &words[0], &sentence_offsets[0], &job_starts[0], &job_alpha[0],
-                  &job_seed[0], n_jobs, max_len, workers, &effective_view[0], &loss_view[0, 0])
+        cdef int status
+        with nogil:
+            status = _run_jobs(&self.cfg, &words[0], &sentence_offsets[0], &job_starts[0],
+                               &job_alpha[0], &job_seed[0], n_jobs, max_len, workers,
+                               &effective_view[0], &loss_view[0, 0])
+        if status != 0:
+            raise MemoryError("not enough memory for the training threads' buffers")
         return effective, losses
 
 
-cdef void _run_jobs(const TrainConfig *c, const uint32_t *words, const int64_t *offsets,
-                    const int64_t *job_starts, const float *job_alpha, const uint64_t *job_seed,
-                    Py_ssize_t n_jobs, int64_t max_len, int workers,
-                    int64_t *effective, double *losses) noexcept:
+cdef int _run_jobs(const TrainConfig *c, const uint32_t *words, const int64_t *offsets,
+                   const int64_t *job_starts, const float *job_alpha, const uint64_t *job_seed,
+                   Py_ssize_t n_jobs, int64_t max_len, int workers,
+                   int64_t *effective, double *losses) noexcept nogil:
+    """Train the jobs in parallel; return 0, or -1 when a thread could not get its buffers."""
     cdef Py_ssize_t job
     cdef int64_t k, done
-    cdef int j
+    cdef int j, failed = 0
     cdef Scratch *s
     cdef int nthreads = workers if workers < n_jobs else <int>n_jobs
-    with nogil, parallel(num_threads=nthreads):
-        s = <Scratch *>malloc(sizeof(Scratch))
-        s.hidden = <float *>malloc(c.size * sizeof(float))
-        s.error = <float *>malloc(c.size * sizeof(float))
-        s.sentence = <uint32_t *>malloc((max_len + 1) * sizeof(uint32_t))
+    with parallel(num_threads=nthreads):
+        s = new_scratch(c.size, max_len)
         for job in prange(n_jobs, schedule="dynamic"):
+            if s == NULL:
+                failed = 1  # every write stores the same value: no race that matters
+                continue
             s.rng = job_seed[job]
             memset(s.loss, 0, sizeof(s.loss))
             done = 0
@@ -386,10 +378,8 @@ cdef void _run_jobs(const TrainConfig *c, const uint32_t *words, const int64_t *
             effective[job] = done
             for j in range(c.n_levels):
                 losses[job * c.n_levels + j] = s.loss[j]
-        free(s.sentence)
-        free(s.error)
-        free(s.hidden)
-        free(s)
+        free_scratch(s)
+    return -1 if failed else 0
 
 
 cdef _check_1d(array, dtype, Py_ssize_t length, str name):

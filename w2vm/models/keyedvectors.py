@@ -15,21 +15,17 @@ calls :meth:`KeyedVectors.invalidate_norms` afterwards.
 """
 import logging
 import numbers
-import threading
-import warnings
 
 import numpy as np
 from scipy.linalg import blas as _blas
 
-from w2vm.levels import check_query_level, validate_levels
+from w2vm.levels import validate_levels
 from w2vm.models import _kv_search as _search
+from w2vm.models._kv_storage import _EXTENDED_KEY_TYPES, _KEY_TYPES, KeyedVectorsStorage, _State
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["KeyedVectors"]
-
-_KEY_TYPES = (str, int, np.integer)
-_EXTENDED_KEY_TYPES = (str, int, np.integer, np.ndarray)
 
 
 def _ensure_list(value):
@@ -59,19 +55,7 @@ def unitvec(vec):
     return vec
 
 
-class _State:
-    """One consistent view: vectors, keys, and the norm cache computed from exactly these vectors."""
-
-    __slots__ = ("vectors", "index_to_key", "key_to_index", "norms")
-
-    def __init__(self, vectors, index_to_key, key_to_index):
-        self.vectors = vectors
-        self.index_to_key = index_to_key
-        self.key_to_index = key_to_index
-        self.norms = {}  # level -> (norms, norms with zeros replaced by 1)
-
-
-class KeyedVectors:
+class KeyedVectors(KeyedVectorsStorage):
     """Mapping between keys (words, item ids) and vectors, with nested-prefix queries.
 
     Parameters
@@ -85,324 +69,6 @@ class KeyedVectors:
     levels : list of int, optional
         Trained Matryoshka levels; ``None`` gives :func:`w2vm.levels.default_levels`.
     """
-
-    def __init__(self, vector_size, count=0, dtype=np.float32, levels=None):
-        if isinstance(vector_size, bool) or not isinstance(vector_size, numbers.Integral) or vector_size < 1:
-            raise ValueError(f"vector_size must be a positive int, got {vector_size!r}")
-        if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
-            raise ValueError(f"count must be a non-negative int, got {count!r}")
-        self.vector_size = int(vector_size)
-        self.levels = validate_levels(levels, self.vector_size)
-        self.next_index = 0
-        self._lock = threading.RLock()
-        self._state = _State(np.zeros((int(count), self.vector_size), dtype=dtype), [None] * int(count), {})
-        self.expandos = {}
-        self.allocate_vecattrs(["count"], [np.int64])
-
-    # ------------------------------------------------------------------ storage
-    @property
-    def vectors(self):
-        """The ``(len(self), vector_size)`` array (may be a ``numpy.memmap``)."""
-        return self._state.vectors
-
-    @vectors.setter
-    def vectors(self, value):
-        value = value if isinstance(value, np.ndarray) else np.asarray(value, dtype=np.float32)
-        if value.ndim != 2 or value.shape[1] != self.vector_size:
-            raise ValueError(f"vectors must have shape (n, {self.vector_size}), got {value.shape}")
-        with self._lock:
-            st = self._state
-            self._state = _State(value, st.index_to_key, st.key_to_index)
-
-    @property
-    def index_to_key(self):
-        """List of keys; position = row in :attr:`vectors`."""
-        return self._state.index_to_key
-
-    @index_to_key.setter
-    def index_to_key(self, value):
-        with self._lock:
-            st = self._state
-            self._state = _State(st.vectors, value, st.key_to_index)
-
-    @property
-    def key_to_index(self):
-        """Dict from key to row."""
-        return self._state.key_to_index
-
-    @key_to_index.setter
-    def key_to_index(self, value):
-        with self._lock:
-            st = self._state
-            self._state = _State(st.vectors, st.index_to_key, value)
-
-    def invalidate_norms(self):
-        """Forget cached norms; call after modifying :attr:`vectors` in place (training does)."""
-        with self._lock:
-            st = self._state
-            self._state = _State(st.vectors, st.index_to_key, st.key_to_index)
-
-    @property
-    def norms(self):
-        """Full-dimension row norms if computed (see :meth:`fill_norms`), else ``None``, as in gensim."""
-        entry = self._state.norms.get(self.vector_size)
-        return None if entry is None else entry[0]
-
-    @norms.setter
-    def norms(self, value):
-        if value is not None:
-            raise ValueError("norms are computed, not assigned; set kv.norms = None to invalidate")
-        self.invalidate_norms()
-
-    def _level(self, level):
-        return check_query_level(level, self.vector_size)
-
-    def _norms(self, st, m):
-        entry = st.norms.get(m)
-        if entry is None:
-            # np.linalg.norm is what gensim uses: identical numbers at the full level.
-            norms = np.linalg.norm(st.vectors[:, :m], axis=1)
-            safe = norms
-            if norms.size and not norms.all():
-                safe = np.where(norms > 0, norms, np.ones((), dtype=norms.dtype))
-            norms.setflags(write=False)
-            entry = st.norms[m] = (norms, safe)  # a dict store is atomic; a race only computes twice
-        return entry
-
-    def fill_norms(self, force=False, level=None):
-        """Compute (and cache) the row norms of the ``level`` prefix."""
-        m = self._level(level)
-        if force:
-            self.invalidate_norms()
-        self._norms(self._state, m)
-
-    def get_normed_vectors(self, level=None):
-        """All prefix vectors scaled to unit length, as a new ``(n, m)`` array."""
-        m = self._level(level)
-        st = self._state
-        return st.vectors[:, :m] / self._norms(st, m)[1][:, None]
-
-    def __len__(self):
-        return len(self._state.index_to_key)
-
-    def __str__(self):
-        return f"{type(self).__name__}<vector_size={self.vector_size}, {len(self)} keys, levels={self.levels}>"
-
-    __repr__ = __str__
-
-    # --------------------------------------------------------------- attributes
-    def allocate_vecattrs(self, attrs=None, types=None):
-        """Make sure every per-key attribute array (``expandos``) has one slot per key."""
-        if attrs is None:
-            attrs = list(self.expandos)
-            types = [self.expandos[a].dtype for a in attrs]
-        n = len(self._state.index_to_key)
-        for attr, typ in zip(attrs, types):
-            typ = np.int64 if attr == "count" else typ
-            prev = self.expandos.get(attr)
-            if prev is None:
-                self.expandos[attr] = np.zeros(n, dtype=typ)
-            elif prev.shape[0] != n:
-                grown = np.zeros(n, dtype=prev.dtype)
-                keep = min(n, prev.shape[0])
-                grown[:keep] = prev[:keep]
-                self.expandos[attr] = grown
-
-    def _indices(self, keys, st=None):
-        st = st or self._state
-        keys = keys if isinstance(keys, (list, tuple)) else list(keys)
-        get = st.key_to_index.get
-        try:
-            idx = np.fromiter((get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
-        except TypeError:  # an unhashable item: let _index_in name it
-            idx = np.full(len(keys), -1, dtype=np.int64)
-        missing = np.flatnonzero(idx < 0)
-        if missing.size:
-            # Keys not found are row numbers (gensim's get_index), e.g. set_vecattr(range(n), ...), or errors.
-            rows = np.fromiter((keys[j] if isinstance(keys[j], (int, np.integer)) and not isinstance(keys[j], bool)
-                                else -1 for j in missing.tolist()), dtype=np.int64, count=missing.size)
-            ok = (rows >= 0) & (rows < len(st.index_to_key))
-            idx[missing[ok]] = rows[ok]
-            for j in missing[~ok].tolist():
-                idx[j] = self._index_in(st, keys[j])  # raises KeyError naming the key
-        return idx
-
-    def set_vecattr(self, key, attr, val):
-        """Set attribute ``attr`` (e.g. ``'count'``) of one key, or of a list of keys at once."""
-        with self._lock:
-            if attr not in self.expandos:
-                self.allocate_vecattrs([attr], [np.asarray(val).dtype])
-            else:
-                self.allocate_vecattrs()
-            if isinstance(key, _KEY_TYPES):
-                self.expandos[attr][self.get_index(key)] = val
-            else:
-                st = self._state
-                idx = np.arange(len(st.index_to_key)) if key is st.index_to_key else self._indices(key, st)
-                self.expandos[attr][idx] = val
-
-    def get_vecattr(self, key, attr):
-        """Attribute ``attr`` of ``key`` (e.g. its ``'count'``)."""
-        if attr not in self.expandos:
-            raise KeyError(f"no attribute {attr!r}; known: {sorted(self.expandos)}")
-        self.allocate_vecattrs()
-        return self.expandos[attr][self.get_index(key)]
-
-    # ------------------------------------------------------------------- lookup
-    @staticmethod
-    def _index_in(st, key, default=None):
-        val = st.key_to_index.get(key, -1) if not isinstance(key, np.ndarray) else -1
-        if val >= 0:
-            return val
-        if isinstance(key, (int, np.integer)) and not isinstance(key, bool) and 0 <= key < len(st.index_to_key):
-            return int(key)
-        if default is not None:
-            return default
-        raise KeyError(f"Key '{key}' not present")
-
-    def get_index(self, key, default=None):
-        """Row of ``key``; an int that is not a key is taken as a row number (gensim)."""
-        return self._index_in(self._state, key, default)
-
-    def has_index_for(self, key):
-        """Whether :meth:`get_index` finds ``key``."""
-        return self._index_in(self._state, key, -1) >= 0
-
-    def __contains__(self, key):
-        return self.has_index_for(key)
-
-    def get_vector(self, key, norm=False, level=None):
-        """The (read-only) vector of ``key``, its ``level`` prefix, unit-length if ``norm``."""
-        m = self._level(level)
-        st = self._state
-        index = self._index_in(st, key)
-        if norm:
-            result = st.vectors[index, :m] / self._norms(st, m)[1][index]
-        else:
-            result = st.vectors[index, :m]
-        result.setflags(write=False)
-        return result
-
-    def word_vec(self, *args, **kwargs):
-        """Deprecated gensim alias of :meth:`get_vector`."""
-        return self.get_vector(*args, **kwargs)
-
-    def __getitem__(self, key_or_keys):
-        if isinstance(key_or_keys, _KEY_TYPES):
-            return self.get_vector(key_or_keys)
-        st = self._state
-        return st.vectors[self._indices(key_or_keys, st)]
-
-    # ----------------------------------------------------------------- mutation
-    def add_vector(self, key, vector):
-        """Add one key; fills a pre-allocated slot if any is free. Returns its row."""
-        vector = np.asarray(vector, dtype=np.float32).reshape(-1)
-        if vector.shape[0] != self.vector_size:
-            raise ValueError(f"vector has {vector.shape[0]} values, expected {self.vector_size}")
-        with self._lock:
-            st = self._state
-            target = self.next_index
-            if key in st.key_to_index:
-                raise ValueError(f"key {key!r} is already present; use __setitem__ to replace its vector")
-            if target >= len(st.index_to_key) or st.index_to_key[target] is not None:
-                target = len(st.index_to_key)
-                warnings.warn("adding single vectors one at a time reallocates the matrix each time; "
-                              "add them in batches with add_vectors", UserWarning, stacklevel=2)
-                self.add_vectors([key], vector[None, :])
-                self.next_index = target + 1
-                return target
-            # A free pre-allocated slot: no query can return it yet (its key is None until now).
-            st.vectors[target] = vector
-            st.index_to_key[target] = key
-            st.key_to_index[key] = target
-            self.next_index += 1
-            self._state = _State(st.vectors, st.index_to_key, st.key_to_index)
-            return target
-
-    def add_vectors(self, keys, weights, extras=None, replace=False):
-        """Append keys with their vectors; existing keys keep theirs unless ``replace``.
-
-        Parameters
-        ----------
-        keys : list of (str or int), or one key
-        weights : numpy.ndarray or list of vectors
-            ``(len(keys), vector_size)``.
-        extras : dict of str to array, optional
-            Per-key attributes for the given keys (e.g. ``{'count': counts}``).
-        replace : bool
-            Overwrite the vectors of keys already present.
-        """
-        if isinstance(keys, _KEY_TYPES):
-            keys = [keys]
-            weights = np.asarray(weights).reshape(1, -1)
-        keys = list(keys)
-        weights = np.asarray(weights, dtype=np.float32)
-        if weights.ndim == 1 and len(keys) == 1:
-            weights = weights.reshape(1, -1)
-        if weights.ndim != 2 or weights.shape != (len(keys), self.vector_size):
-            raise ValueError(f"weights must have shape ({len(keys)}, {self.vector_size}), got {weights.shape}")
-        if len(set(keys)) != len(keys):
-            raise ValueError("keys contain duplicates")
-        extras = extras or {}
-        with self._lock:
-            st = self._state
-            self.allocate_vecattrs()
-            in_vocab = np.array([k in st.key_to_index for k in keys], dtype=bool)
-            new_pos = np.flatnonzero(~in_vocab)
-            new_keys = [keys[i] for i in new_pos]
-            index_to_key = list(st.index_to_key) + new_keys
-            key_to_index = dict(st.key_to_index)
-            base = len(st.index_to_key)
-            key_to_index.update((k, base + j) for j, k in enumerate(new_keys))
-            vectors = np.empty((len(index_to_key), self.vector_size), dtype=st.vectors.dtype)
-            vectors[:base] = st.vectors
-            vectors[base:] = weights[new_pos]
-            old_idx = np.array([st.key_to_index[keys[i]] for i in np.flatnonzero(in_vocab)], dtype=np.int64)
-            if replace and old_idx.size:
-                vectors[old_idx] = weights[in_vocab]
-            for attr in list(self.expandos):
-                arr = self.expandos[attr]
-                grown = np.zeros(len(index_to_key), dtype=arr.dtype)
-                grown[:base] = arr[:base]
-                self.expandos[attr] = grown
-            for attr, values in extras.items():
-                values = np.asarray(values)
-                if attr not in self.expandos:
-                    self.expandos[attr] = np.zeros(len(index_to_key), dtype=values.dtype)
-                self.expandos[attr][base:] = values[new_pos]
-                if replace and old_idx.size:
-                    self.expandos[attr][old_idx] = values[in_vocab]
-            self._state = _State(vectors, index_to_key, key_to_index)
-            if self.next_index >= base:
-                self.next_index = len(index_to_key)
-
-    def __setitem__(self, keys, weights):
-        """``kv[key] = vector`` or ``kv[keys] = vectors``: add or replace."""
-        if not isinstance(keys, list):
-            keys = [keys]
-            weights = np.asarray(weights).reshape(1, -1)
-        self.add_vectors(keys, weights, replace=True)
-
-    def sort_by_descending_frequency(self):
-        """Reorder so the most frequent keys (by ``count``) come first; ties: later rows first, as gensim."""
-        with self._lock:
-            st = self._state
-            if not len(st.index_to_key):
-                return
-            self.allocate_vecattrs()
-            counts = np.asarray(self.expandos["count"], dtype=np.int64)
-            indices = np.arange(len(counts))
-            order = np.lexsort((-indices, -counts))
-            index_to_key = [st.index_to_key[i] for i in order]
-            for attr in self.expandos:
-                self.expandos[attr] = self.expandos[attr][order]
-            vectors = np.ascontiguousarray(st.vectors[order]) if len(st.vectors) else st.vectors
-            self._state = _State(vectors, index_to_key, {k: i for i, k in enumerate(index_to_key)})
-
-    def unit_normalize_all(self):
-        """Replace every vector by its unit-length version (destroys the magnitudes)."""
-        with self._lock:
-            self.vectors = self.get_normed_vectors().astype(np.float32)
 
     # ------------------------------------------------------------------ queries
     def _as_vector(self, st, key, m, norm):
@@ -770,10 +436,6 @@ class KeyedVectors:
                                           restrict_vocab=restrict_vocab, case_insensitive=case_insensitive)
 
     # -------------------------------------------------------------------- files
-    def _counts(self):
-        self.allocate_vecattrs()
-        return self.expandos["count"]
-
     def save(self, base, meta=None):
         """Write ``base.vocab.json``, ``base.npy``, ``base.counts.npy`` and ``base.meta.json`` atomically.
 

@@ -21,8 +21,7 @@ import numpy as np
 
 from w2vm.corpora import LineSentence, PathLineSentences, Text8Corpus  # noqa: F401  (gensim's paths)
 from w2vm.levels import validate_level_weights, validate_levels
-from w2vm.models import _word2vec_inner, vocab as vocab_mod
-from w2vm.models.batching import iter_chunks, prefetch
+from w2vm.models import _word2vec_corpusfile, _word2vec_inner, epochs as epochs_mod, vocab as vocab_mod
 from w2vm.models.keyedvectors import KeyedVectors
 from w2vm.models.progress import ProgressReporter, ensure_visible_logging
 from w2vm.utils import check_seed, get_seed
@@ -31,7 +30,6 @@ logger = logging.getLogger("w2vm")
 
 MODEL_FORMAT = "w2vm-word2vec"
 MODEL_FORMAT_VERSION = 1
-JOBS_PER_CHUNK_PER_WORKER = 4
 
 # constructor parameters stored in base.meta.json and restored by load()
 _SAVED_PARAMS = (
@@ -166,9 +164,9 @@ class Word2Vec:
                     "sentences is a generator or one-shot iterator, but building the vocabulary and "
                     "training need several passes: pass a restartable iterable (a list, LineSentence, "
                     "or a class whose __iter__ yields token lists)")
-            self.build_vocab(corpus, trim_rule=trim_rule)
-            self.train(corpus, total_examples=self.corpus_count, total_words=self.corpus_total_words,
-                       epochs=self.epochs, start_alpha=self.alpha, end_alpha=self.min_alpha,
+            self.build_vocab(sentences, corpus_file=corpus_file, trim_rule=trim_rule)
+            self.train(sentences, corpus_file=corpus_file, total_examples=self.corpus_count,
+                       total_words=self.corpus_total_words, epochs=self.epochs, start_alpha=self.alpha, end_alpha=self.min_alpha,
                        compute_loss=self.compute_loss, callbacks=self.callbacks)
 
     # ------------------------------------------------------------------ corpus helpers
@@ -197,9 +195,13 @@ class Word2Vec:
         corpus = self._corpus_from(corpus_iterable, corpus_file)
         if corpus is None:
             raise TypeError("build_vocab needs corpus_iterable or corpus_file")
-        counts, corpus_count, total_words = vocab_mod.scan_vocab(
-            corpus, progress_per=progress_per, max_vocab_size=self.max_vocab_size,
-            trim_rule=trim_rule if trim_rule is not None else self.trim_rule)
+        if corpus_file is not None and epochs_mod.native_corpus_file(corpus_file):
+            counts, corpus_count, total_words = vocab_mod.scan_corpus_file(
+                corpus_file, max_vocab_size=self.max_vocab_size)
+        else:
+            counts, corpus_count, total_words = vocab_mod.scan_vocab(
+                corpus, progress_per=progress_per, max_vocab_size=self.max_vocab_size,
+                trim_rule=trim_rule if trim_rule is not None else self.trim_rule)
         self.corpus_count = corpus_count
         self.corpus_total_words = total_words
         self._apply_counts(counts, update=update, trim_rule=trim_rule)
@@ -334,8 +336,14 @@ class Word2Vec:
                 raise TypeError("the model has no vocabulary yet and the corpus is a generator or "
                                 "one-shot iterator: building the vocabulary and training need two "
                                 "passes; pass a restartable iterable")
-            self.build_vocab(corpus)
+            self.build_vocab(corpus_iterable, corpus_file=corpus_file)
             total_examples, total_words = self.corpus_count, self.corpus_total_words
+        indexed_file = None
+        if corpus_file is not None and epochs_mod.native_corpus_file(corpus_file):
+            indexed_file = epochs_mod.IndexedCorpusFile(corpus_file)
+            if total_words is None:
+                # the index counts the words exactly: no estimate needed
+                total_words = indexed_file.total_words
         if one_shot and epochs > 1:
             raise TypeError(f"the corpus is a generator or one-shot iterator but epochs={epochs} "
                             "needs that many passes: pass a restartable iterable")
@@ -376,13 +384,15 @@ class Word2Vec:
         reporter = ProgressReporter(verbose=verbose, interval=interval, callback=progress,
                                     epochs=epochs, total_examples=total_examples,
                                     total_words=total_words)
+        schedule = epochs_mod.Schedule(start_alpha, end_alpha, float(epochs * total_words))
+        if indexed_file is not None:
+            lookup = _word2vec_corpusfile.ByteVocab.from_keys(self.wv.index_to_key)
         self.running_training_loss = 0.0
-        self.loss_history = [] if not self.train_count else self.loss_history
-        schedule_total = float(epochs * total_words)
-        words_done = 0  # raw words over the whole call, drives the learning rate
+        words_done = 0  # raw words over the whole call: drives the learning rate
         trained_total = raw_total = 0
-        logger.info("training on %d raw words, %d epochs, levels %s, %d workers",
-                    total_words, epochs, self.levels, self.workers)
+        logger.info("training on %d raw words, %d epochs, levels %s, %d workers%s",
+                    total_words, epochs, self.levels, self.workers,
+                    " (native corpus_file reader)" if indexed_file is not None else "")
         for cb in callbacks:
             _call(cb, "on_train_begin", self)
         try:
@@ -390,40 +400,31 @@ class Word2Vec:
                 for cb in callbacks:
                     _call(cb, "on_epoch_begin", self)
                 reporter.begin_epoch(epoch)
-                epoch_loss = np.zeros(len(self.levels), dtype=np.float64)
-                epoch_examples = epoch_raw = epoch_effective = 0
-                chunks = iter_chunks(corpus, self.wv.key_to_index, self.batch_words,
-                                     JOBS_PER_CHUNK_PER_WORKER * self.workers)
-                for chunk_index, chunk in enumerate(prefetch(chunks)):
-                    before = words_done + np.concatenate([[0], np.cumsum(chunk.job_raw_words)[:-1]])
-                    progress_fraction = np.minimum(before / schedule_total, 1.0)
-                    job_alpha = (start_alpha - (start_alpha - end_alpha) * progress_fraction
-                                 ).astype(np.float32)
-                    job_seed = np.random.SeedSequence(
-                        [self.seed, self.epochs_trained, chunk_index]).generate_state(
-                            max(chunk.n_jobs, 1), dtype=np.uint64)[:chunk.n_jobs]
-                    effective, losses = trainer.train_chunk(
-                        chunk.words, chunk.sentence_offsets, chunk.job_starts, job_alpha,
-                        np.ascontiguousarray(job_seed), self.workers)
-                    raw = int(chunk.job_raw_words.sum())
-                    words_done += raw
-                    epoch_raw += raw
-                    epoch_examples += chunk.n_examples
-                    epoch_effective += int(effective.sum())
-                    epoch_loss += losses.sum(axis=0)
-                    if chunk.n_jobs:
-                        self.min_alpha_yet_reached = float(job_alpha[-1])
-                    reporter.update(epoch_examples, epoch_raw, epoch_effective,
-                                    self.min_alpha_yet_reached,
-                                    epoch_loss if compute_loss else None)
+                common = dict(workers=self.workers, seed=self.seed, epoch=self.epochs_trained,
+                              words_before=words_done, schedule=schedule)
+                if indexed_file is not None:
+                    steps = epochs_mod.file_epoch(trainer, indexed_file, lookup, **common)
+                else:
+                    steps = epochs_mod.iterable_epoch(trainer, corpus, self.wv.key_to_index,
+                                                      batch_words=self.batch_words, **common)
+                loss = np.zeros(len(self.levels), dtype=np.float64)
+                examples = raw = effective = 0
+                for step in steps:
+                    examples += step.examples
+                    raw += step.raw_words
+                    effective += step.effective_words
+                    loss += step.loss
+                    self.min_alpha_yet_reached = step.alpha
+                    reporter.update(examples, raw, effective, step.alpha,
+                                    loss if compute_loss else None)
+                words_done += raw
                 self.epochs_trained += 1
-                trained_total += epoch_effective
-                raw_total += epoch_raw
+                trained_total += effective
+                raw_total += raw
                 if compute_loss:
-                    self.loss_history.append(epoch_loss.tolist())
-                    self.running_training_loss += float(np.dot(epoch_loss, self.level_weights))
-                reporter.end_epoch(epoch_examples, epoch_raw, epoch_effective,
-                                   epoch_loss if compute_loss else None)
+                    self.loss_history.append(loss.tolist())
+                    self.running_training_loss += float(np.dot(loss, self.level_weights))
+                reporter.end_epoch(examples, raw, effective, loss if compute_loss else None)
                 self.wv.invalidate_norms()
                 for cb in callbacks:
                     _call(cb, "on_epoch_end", self)

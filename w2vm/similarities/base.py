@@ -188,6 +188,7 @@ class BaseIndex(abc.ABC):
         self.dim = None
         self.levels = None
         self._keys = None
+        self._key_index = None
         self._vectors = None
         self._data = None
         self._ids = np.zeros(0, dtype=np.int64)
@@ -236,6 +237,7 @@ class BaseIndex(abc.ABC):
             self.index_level = level
             self.levels = [int(m) for m in levels] if levels is not None else None
             self._keys = keys
+            self._key_index = None
             self._vectors = arr
             self._ids = ids
             self._deleted = np.zeros(n, dtype=np.uint8)
@@ -469,9 +471,15 @@ class BaseIndex(abc.ABC):
             allowed = np.zeros(len(self._ids), dtype=bool)
             allowed[inside] = f[self._ids[inside]]
         else:
-            if isinstance(filter, (set, frozenset)):
-                f = np.fromiter(filter, dtype=np.int64, count=len(filter))
+            if isinstance(filter, (set, frozenset, dict)):
+                filter = list(filter)
+                f = np.asarray(filter) if filter else np.zeros(0, np.int64)
             f = np.atleast_1d(f)
+            if f.dtype.kind in "UO" and self._keys is not None:
+                # Keys of the KeyedVectors the index was built from: their ids are their rows.
+                if self._key_index is None:
+                    self._key_index = {key: i for i, key in enumerate(self._keys)}
+                f = np.array([self._key_index.get(key, -1) for key in f.tolist()], dtype=np.int64)
             if f.size and not np.issubdtype(f.dtype, np.integer):
                 raise ValueError("filter must be a boolean mask over ids or a collection of int ids")
             allowed = np.isin(self._ids, f.astype(np.int64))
@@ -508,8 +516,9 @@ class BaseIndex(abc.ABC):
             ``d`` is the full dimension, or any prefix length down to ``index_level``.
         k : int
             Neighbours per query.
-        filter : bool array indexed by id, or a collection of ids, optional
-            Only these ids may be returned (evaluated in native code as a mask).
+        filter : bool array indexed by id, or a collection of ids (or keys), optional
+            Only these ids may be returned (turned into a mask over rows that
+            native code checks per candidate; no Python call per candidate).
         levels : list of int, optional
             Funnel stages, e.g. ``[25, 50, 100]``: walk at 25, re-rank at 50 then 100.
         rerank_level : int, optional

@@ -1,0 +1,612 @@
+# cython: language_level=3
+"""corpus_file mode: read, tokenise, look up and train a LineSentence file in native code.
+
+Nothing here touches a Python object per token or per sentence:
+
+- :class:`ByteVocab` is an open-addressing hash table from UTF-8 byte strings
+  to int64 values, used both to count words (``build_vocab``) and to map
+  words to row ids (``train``).
+- :func:`count_file` counts every token of a file in one native pass, with
+  ``max_vocab_size`` pruning so memory stays bounded.
+- :func:`index_file` cuts a file into chunks that start at line starts and
+  counts the raw words of each chunk exactly; the chunks are the unit of
+  parallel work, so every line is trained exactly once per epoch and the
+  word counts returned by ``train`` are exact.
+- :func:`train_file_chunks` trains the chunks with the GIL released, one
+  OpenMP thread per worker, each reading its chunks with its own file handle.
+
+Tokens are runs of bytes other than ASCII whitespace; lines end at ``\\n``,
+``\\r`` or ``\\r\\n``, as Python's text mode splits them; lines longer than
+``max_sentence_length`` tokens are split into several sentences, as
+``LineSentence`` does.
+"""
+from cython.parallel cimport parallel, prange
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdio cimport FILE, fclose, fopen, fread
+from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport memcmp, memcpy, memmove, memset
+
+import os
+
+import numpy as np
+
+from w2vm.models._word2vec_inner cimport (
+    MAX_LEVELS, Scratch, TrainConfig, Trainer, free_scratch, new_scratch, train_sentence)
+
+cdef extern from *:
+    """
+    #include <stdio.h>
+    #ifdef _WIN32
+    #define w2vm_fseek64(f, off) _fseeki64((f), (off), SEEK_SET)
+    #else
+    #include <sys/types.h>
+    #define w2vm_fseek64(f, off) fseeko((f), (off_t)(off), SEEK_SET)
+    #endif
+    """
+    int w2vm_fseek64(FILE *f, int64_t offset) nogil
+
+cdef enum:
+    READ_BLOCK = 1 << 22     # 4 MiB per read when scanning a whole file
+    EMPTY_SLOT = -1
+
+
+cdef inline bint is_space(uint8_t c) noexcept nogil:
+    # ASCII whitespace as str.split() sees it (it also splits on \x1c-\x1f)
+    return c == 32 or (9 <= c <= 13) or (28 <= c <= 31)
+
+
+cdef inline bint is_line_end(uint8_t c) noexcept nogil:
+    return c == 10 or c == 13
+
+
+cdef inline uint64_t hash_bytes(const uint8_t *key, int64_t length) noexcept nogil:
+    # FNV-1a, then a final mix so the low bits (the slot index) depend on every byte
+    cdef uint64_t h = 1469598103934665603ULL
+    cdef int64_t i
+    for i in range(length):
+        h = (h ^ key[i]) * 1099511628211ULL
+    h ^= h >> 33
+    h *= 0xff51afd7ed558ccdULL
+    h ^= h >> 33
+    return h
+
+
+ctypedef struct ByteTable:
+    int64_t *slots            # entry index or EMPTY_SLOT
+    int64_t capacity          # a power of two, at least twice n_entries
+    uint64_t *hashes
+    int64_t *key_offsets      # entry i is arena[key_offsets[i]:key_offsets[i + 1]]
+    int64_t *values
+    int64_t n_entries
+    int64_t entries_capacity
+    uint8_t *arena
+    int64_t arena_capacity
+
+
+cdef int64_t table_find(const ByteTable *t, const uint8_t *key, int64_t length,
+                        uint64_t h) noexcept nogil:
+    cdef int64_t mask = t.capacity - 1
+    cdef int64_t slot = <int64_t>(h & <uint64_t>mask)
+    cdef int64_t entry
+    while True:
+        entry = t.slots[slot]
+        if entry == EMPTY_SLOT:
+            return -1
+        if t.hashes[entry] == h and t.key_offsets[entry + 1] - t.key_offsets[entry] == length \
+                and memcmp(t.arena + t.key_offsets[entry], key, length) == 0:
+            return entry
+        slot = (slot + 1) & mask
+
+
+cdef int table_rehash(ByteTable *t, int64_t capacity) noexcept nogil:
+    cdef int64_t *slots = <int64_t *>malloc(capacity * sizeof(int64_t))
+    cdef int64_t i, slot, mask = capacity - 1
+    if slots == NULL:
+        return -1
+    memset(slots, 0xFF, capacity * sizeof(int64_t))  # every slot EMPTY_SLOT
+    for i in range(t.n_entries):
+        slot = <int64_t>(t.hashes[i] & <uint64_t>mask)
+        while slots[slot] != EMPTY_SLOT:
+            slot = (slot + 1) & mask
+        slots[slot] = i
+    free(t.slots)
+    t.slots = slots
+    t.capacity = capacity
+    return 0
+
+
+cdef int table_reserve(ByteTable *t, int64_t n_entries, int64_t arena_bytes) noexcept nogil:
+    cdef void *p
+    cdef int64_t capacity
+    if arena_bytes > t.arena_capacity:
+        capacity = t.arena_capacity
+        while capacity < arena_bytes:
+            capacity *= 2
+        p = realloc(t.arena, capacity)
+        if p == NULL:
+            return -1
+        t.arena = <uint8_t *>p
+        t.arena_capacity = capacity
+    if n_entries > t.entries_capacity:
+        capacity = t.entries_capacity * 2
+        p = realloc(t.hashes, capacity * sizeof(uint64_t))
+        if p == NULL:
+            return -1
+        t.hashes = <uint64_t *>p
+        p = realloc(t.key_offsets, (capacity + 1) * sizeof(int64_t))
+        if p == NULL:
+            return -1
+        t.key_offsets = <int64_t *>p
+        p = realloc(t.values, capacity * sizeof(int64_t))
+        if p == NULL:
+            return -1
+        t.values = <int64_t *>p
+        t.entries_capacity = capacity
+    if 2 * n_entries > t.capacity:
+        return table_rehash(t, t.capacity * 2)
+    return 0
+
+
+cdef int table_add(ByteTable *t, const uint8_t *key, int64_t length, uint64_t h,
+                   int64_t value) noexcept nogil:
+    """Add ``value`` to the key's value, creating the key if new; -1 when out of memory."""
+    cdef int64_t entry = table_find(t, key, length, h)
+    cdef int64_t mask, slot
+    if entry >= 0:
+        t.values[entry] += value
+        return 0
+    if table_reserve(t, t.n_entries + 1, t.key_offsets[t.n_entries] + length) < 0:
+        return -1
+    entry = t.n_entries
+    memcpy(t.arena + t.key_offsets[entry], key, length)
+    t.key_offsets[entry + 1] = t.key_offsets[entry] + length
+    t.hashes[entry] = h
+    t.values[entry] = value
+    t.n_entries += 1
+    mask = t.capacity - 1
+    slot = <int64_t>(h & <uint64_t>mask)
+    while t.slots[slot] != EMPTY_SLOT:
+        slot = (slot + 1) & mask
+    t.slots[slot] = entry
+    return 0
+
+
+cdef int64_t table_prune(ByteTable *t, int64_t min_value) noexcept nogil:
+    """Drop entries whose value is below ``min_value``, keeping the order.
+
+    Returns how many went, or -1 when out of memory (the table is then empty
+    but consistent).
+    """
+    cdef int64_t i, kept = 0, length, write_offset = 0, dropped
+    for i in range(t.n_entries):
+        if t.values[i] < min_value:
+            continue
+        length = t.key_offsets[i + 1] - t.key_offsets[i]
+        memmove(t.arena + write_offset, t.arena + t.key_offsets[i], length)
+        t.hashes[kept] = t.hashes[i]
+        t.values[kept] = t.values[i]
+        t.key_offsets[kept] = write_offset
+        write_offset += length
+        kept += 1
+    t.key_offsets[kept] = write_offset
+    dropped = t.n_entries - kept
+    t.n_entries = kept
+    if table_rehash(t, t.capacity) < 0:
+        # never leave slots pointing past the entries
+        t.n_entries = 0
+        t.key_offsets[0] = 0
+        memset(t.slots, 0xFF, t.capacity * sizeof(int64_t))
+        return -1
+    return dropped
+
+
+cdef class ByteVocab:
+    """A hash table from byte strings to int64 values, in insertion order.
+
+    ``ByteVocab.from_keys(keys)`` maps each ``str`` key to its position;
+    :func:`count_file` fills one with word counts.
+    """
+    cdef ByteTable t
+
+    def __cinit__(self):
+        self.t.capacity = 1024
+        self.t.entries_capacity = 512
+        self.t.arena_capacity = 1 << 16
+        self.t.slots = <int64_t *>malloc(self.t.capacity * sizeof(int64_t))
+        self.t.hashes = <uint64_t *>malloc(self.t.entries_capacity * sizeof(uint64_t))
+        self.t.key_offsets = <int64_t *>malloc((self.t.entries_capacity + 1) * sizeof(int64_t))
+        self.t.values = <int64_t *>malloc(self.t.entries_capacity * sizeof(int64_t))
+        self.t.arena = <uint8_t *>malloc(self.t.arena_capacity)
+        if not (self.t.slots and self.t.hashes and self.t.key_offsets and self.t.values and self.t.arena):
+            raise MemoryError()
+        memset(self.t.slots, 0xFF, self.t.capacity * sizeof(int64_t))
+        self.t.key_offsets[0] = 0
+        self.t.n_entries = 0
+
+    def __dealloc__(self):
+        free(self.t.slots)
+        free(self.t.hashes)
+        free(self.t.key_offsets)
+        free(self.t.values)
+        free(self.t.arena)
+
+    @staticmethod
+    def from_keys(keys):
+        """A table mapping ``keys[i]`` (str, UTF-8 encoded) to ``i``."""
+        cdef ByteVocab table = ByteVocab()
+        cdef bytes raw
+        cdef const uint8_t *p
+        for i, key in enumerate(keys):
+            raw = key.encode("utf-8")
+            p = <const uint8_t *>(<char *>raw)
+            if table_find(&table.t, p, len(raw), hash_bytes(p, len(raw))) >= 0:
+                raise ValueError(f"duplicate key {key!r}")
+            if table_add(&table.t, p, len(raw), hash_bytes(p, len(raw)), i) < 0:
+                raise MemoryError()
+        return table
+
+    def __len__(self):
+        return self.t.n_entries
+
+    def get(self, key, default=None):
+        """The value stored for ``key`` (str or bytes), or ``default``."""
+        cdef bytes raw = key.encode("utf-8") if isinstance(key, str) else bytes(key)
+        cdef const uint8_t *p = <const uint8_t *>(<char *>raw)
+        cdef int64_t entry = table_find(&self.t, p, len(raw), hash_bytes(p, len(raw)))
+        return self.t.values[entry] if entry >= 0 else default
+
+    def items(self):
+        """``(keys, values)``: the byte-string keys in insertion order and an int64 array."""
+        cdef int64_t i
+        keys = [(<char *>self.t.arena)[self.t.key_offsets[i]:self.t.key_offsets[i + 1]]
+                for i in range(self.t.n_entries)]
+        values = np.empty(self.t.n_entries, dtype=np.int64)
+        cdef int64_t[::1] out = values
+        for i in range(self.t.n_entries):
+            out[i] = self.t.values[i]
+        return keys, values
+
+
+cdef FILE *_open(bytes path) except NULL:
+    cdef FILE *fp = fopen(path, "rb")
+    if fp == NULL:
+        raise OSError(f"cannot open corpus file {os.fsdecode(path)!r}")
+    return fp
+
+
+def count_file(path, int64_t max_vocab_size=0, int64_t max_sentence_length=10000):
+    """Count the words of a LineSentence file in one native pass.
+
+    Returns ``(vocab, n_sentences, n_words, n_pruned)``: a :class:`ByteVocab`
+    of counts, the number of sentences ``LineSentence`` would yield, the raw
+    token count, and how many rare types were pruned to respect
+    ``max_vocab_size`` (0 = no limit).
+    """
+    if max_sentence_length < 1:
+        raise ValueError("max_sentence_length must be >= 1")
+    cdef bytes raw_path = os.fsencode(path)
+    cdef ByteVocab vocab = ByteVocab()
+    cdef ByteTable *t = &vocab.t
+    cdef FILE *fp = _open(raw_path)
+    cdef int64_t buffer_size = READ_BLOCK
+    cdef uint8_t *buf = <uint8_t *>malloc(buffer_size)
+    cdef int64_t filled = 0, got, k, scan_end, end, token_start, dropped
+    cdef int64_t n_sentences = 0, n_words = 0, line_tokens = 0, min_reduce = 1, pruned = 0
+    cdef bint eof = False, prev_cr = False, line_has_bytes = False, oom = False
+    cdef uint8_t c
+    cdef void *p
+    if buf == NULL:
+        fclose(fp)
+        raise MemoryError()
+    with nogil:
+        while True:
+            got = <int64_t>fread(buf + filled, 1, buffer_size - filled, fp)
+            eof = got == 0
+            end = filled + got
+            scan_end = end
+            if not eof:
+                # only whole tokens: stop after the last whitespace byte
+                while scan_end > 0 and not is_space(buf[scan_end - 1]):
+                    scan_end -= 1
+                if scan_end == 0:
+                    if end == buffer_size:
+                        # one token fills the whole buffer: grow it and read on
+                        p = realloc(buf, buffer_size * 2)
+                        if p == NULL:
+                            oom = True
+                            break
+                        buf = <uint8_t *>p
+                        buffer_size *= 2
+                    filled = end
+                    continue
+            token_start = -1
+            for k in range(scan_end + 1):
+                # k == scan_end stands for a space after the data (closes a last token at EOF)
+                c = buf[k] if k < scan_end else 32
+                if not is_space(c):
+                    if token_start < 0:
+                        token_start = k
+                    line_has_bytes = True
+                    prev_cr = False
+                    continue
+                if token_start >= 0:
+                    if table_add(t, buf + token_start, k - token_start,
+                                 hash_bytes(buf + token_start, k - token_start), 1) < 0:
+                        oom = True
+                        break
+                    token_start = -1
+                    n_words += 1
+                    line_tokens += 1
+                if k == scan_end:
+                    break
+                if is_line_end(c):
+                    if c == 10 and prev_cr:
+                        prev_cr = False  # the \n of \r\n ends nothing new
+                        continue
+                    prev_cr = c == 13
+                    n_sentences += _sentences_in_line(line_tokens, max_sentence_length)
+                    line_tokens = 0
+                    line_has_bytes = False
+                else:
+                    prev_cr = False
+                    line_has_bytes = True
+            if oom:
+                break
+            if max_vocab_size > 0:
+                # as the C tool: drop the rarest types, raising the bar each time
+                while t.n_entries > max_vocab_size:
+                    dropped = table_prune(t, min_reduce)
+                    if dropped < 0:
+                        oom = True
+                        break
+                    pruned += dropped
+                    min_reduce += 1
+            if eof or oom:
+                break
+            memmove(buf, buf + scan_end, end - scan_end)
+            filled = end - scan_end
+        if line_has_bytes:
+            # a last line without a line end still counts, as in Python's text mode
+            n_sentences += _sentences_in_line(line_tokens, max_sentence_length)
+    free(buf)
+    fclose(fp)
+    if oom:
+        raise MemoryError(f"out of memory while counting the words of {os.fsdecode(raw_path)!r}")
+    return vocab, n_sentences, n_words, pruned
+
+
+cdef inline int64_t _sentences_in_line(int64_t tokens, int64_t max_sentence_length) noexcept nogil:
+    # LineSentence yields an empty list for an empty line, and splits long lines
+    if tokens == 0:
+        return 1
+    return (tokens + max_sentence_length - 1) // max_sentence_length
+
+
+def index_file(path, int64_t chunk_bytes):
+    """Cut a file into chunks of about ``chunk_bytes`` that start at line starts.
+
+    Returns ``(starts, raw_words)``: ``starts`` has one byte offset per chunk
+    plus the file size; ``raw_words[i]`` is the exact token count of chunk ``i``.
+    """
+    if chunk_bytes < 1:
+        raise ValueError("chunk_bytes must be >= 1")
+    cdef bytes raw_path = os.fsencode(path)
+    cdef FILE *fp = _open(raw_path)
+    cdef uint8_t *buf = <uint8_t *>malloc(READ_BLOCK)
+    cdef int64_t got, k, pos = 0, next_cut = chunk_bytes, words = 0
+    cdef bint in_token = False, at_line_start = True
+    cdef uint8_t c, previous = 0
+    starts = [0]
+    counts = []
+    if buf == NULL:
+        fclose(fp)
+        raise MemoryError()
+    try:
+        while True:
+            with nogil:
+                got = <int64_t>fread(buf, 1, READ_BLOCK, fp)
+            if got == 0:
+                break
+            for k in range(got):
+                c = buf[k]
+                # never cut inside \r\n: the next chunk would see an extra empty line
+                if at_line_start and pos + k >= next_cut and not (previous == 13 and c == 10):
+                    starts.append(pos + k)
+                    counts.append(words)
+                    words = 0
+                    next_cut = pos + k + chunk_bytes
+                previous = c
+                if is_space(c):
+                    if in_token:
+                        words += 1
+                        in_token = False
+                    at_line_start = is_line_end(c)
+                else:
+                    in_token = True
+                    at_line_start = False
+            pos += got
+    finally:
+        free(buf)
+        fclose(fp)
+    if in_token:
+        words += 1
+    counts.append(words)
+    starts.append(pos)
+    if pos == 0:
+        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.array(starts, dtype=np.int64), np.array(counts, dtype=np.int64)
+
+
+def train_file_chunks(Trainer trainer, ByteVocab lookup, path, const int64_t[::1] starts,
+                      const int64_t[::1] chunk_raw_words, const uint64_t[::1] chunk_seed,
+                      int64_t words_before, double schedule_total, float start_alpha,
+                      float end_alpha, int64_t max_sentence_length, int workers):
+    """Train every chunk of the file once (one epoch).
+
+    The learning rate of a sentence is ``start_alpha`` decayed linearly by the
+    raw words before it: ``words_before`` (earlier epochs of this call) plus
+    the words of earlier chunks plus those before it in its chunk.
+
+    Returns ``(effective, raw, sentences, loss)`` per chunk.
+    """
+    cdef Py_ssize_t n_chunks = chunk_raw_words.shape[0]
+    cdef Py_ssize_t chunk
+    cdef int n_levels = trainer.n_levels
+    cdef bytes raw_path = os.fsencode(path)
+    if starts.shape[0] != n_chunks + 1 or chunk_seed.shape[0] != n_chunks:
+        raise ValueError("starts needs one more entry than chunk_raw_words and chunk_seed")
+    starts_arr = np.asarray(starts)
+    if n_chunks and (starts_arr[0] < 0 or np.any(np.diff(starts_arr) <= 0)):
+        raise ValueError("chunk starts must be non-negative and increase")
+    if lookup.t.n_entries != trainer.cfg.vocab_size:
+        raise ValueError("the word table and the vectors disagree on the vocabulary size")
+    if max_sentence_length < 1 or workers < 1 or schedule_total <= 0:
+        raise ValueError("max_sentence_length, workers and schedule_total must be positive")
+    if n_chunks and os.path.getsize(path) < starts_arr[n_chunks]:
+        raise ValueError(f"corpus file {path!r} shrank since it was indexed")
+    fclose(_open(raw_path))  # a clear error now rather than a failed thread later
+
+    before = np.zeros(n_chunks, dtype=np.int64)
+    if n_chunks:
+        before[1:] = np.cumsum(np.asarray(chunk_raw_words))[:n_chunks - 1]
+    effective = np.zeros(n_chunks, dtype=np.int64)
+    raw = np.zeros(n_chunks, dtype=np.int64)
+    sentences = np.zeros(n_chunks, dtype=np.int64)
+    losses = np.zeros((n_chunks, n_levels), dtype=np.float64)
+    cdef int64_t[::1] before_view = before
+    cdef int64_t[::1] effective_view = effective
+    cdef int64_t[::1] raw_view = raw
+    cdef int64_t[::1] sentences_view = sentences
+    cdef double[:, ::1] loss_view = losses
+    cdef int64_t max_chunk = int(np.diff(starts_arr).max()) if n_chunks else 0
+    cdef const char *c_path = raw_path
+    cdef int failed = 0
+    cdef int nthreads = workers if workers < n_chunks else <int>max(n_chunks, 1)
+    cdef ChunkReader *reader
+    if n_chunks == 0:
+        return effective, raw, sentences, losses
+    with nogil, parallel(num_threads=nthreads):
+        reader = new_reader(c_path, trainer.cfg.size, max_chunk, max_sentence_length)
+        for chunk in prange(n_chunks, schedule="dynamic"):
+            if reader == NULL:
+                failed = 1
+                continue
+            if train_chunk(&trainer.cfg, &lookup.t, reader, starts[chunk], starts[chunk + 1],
+                           chunk_seed[chunk], words_before + before_view[chunk], schedule_total,
+                           start_alpha, end_alpha, max_sentence_length,
+                           &effective_view[chunk], &raw_view[chunk], &sentences_view[chunk],
+                           &loss_view[chunk, 0]) < 0:
+                failed = 1
+        free_reader(reader)
+    if failed:
+        raise OSError(f"reading {path!r} failed or memory ran out while training")
+    return effective, raw, sentences, losses
+
+
+ctypedef struct ChunkReader:
+    FILE *fp
+    uint8_t *text
+    uint32_t *ids
+    Scratch *scratch
+
+
+cdef ChunkReader *new_reader(const char *path, int size, int64_t max_chunk,
+                             int64_t max_sentence_length) noexcept nogil:
+    cdef ChunkReader *r = <ChunkReader *>malloc(sizeof(ChunkReader))
+    if r == NULL:
+        return NULL
+    r.fp = fopen(path, "rb")
+    r.text = <uint8_t *>malloc(max_chunk + 1)
+    r.ids = <uint32_t *>malloc((max_sentence_length + 1) * sizeof(uint32_t))
+    r.scratch = new_scratch(size, max_sentence_length)
+    if r.fp == NULL or r.text == NULL or r.ids == NULL or r.scratch == NULL:
+        free_reader(r)
+        return NULL
+    return r
+
+
+cdef void free_reader(ChunkReader *r) noexcept nogil:
+    if r == NULL:
+        return
+    if r.fp != NULL:
+        fclose(r.fp)
+    free(r.text)
+    free(r.ids)
+    free_scratch(r.scratch)
+    free(r)
+
+
+cdef inline float alpha_at(int64_t words_done, double schedule_total, float start_alpha,
+                           float end_alpha) noexcept nogil:
+    cdef double progress = words_done / schedule_total
+    if progress > 1.0:
+        progress = 1.0
+    return <float>(start_alpha - (start_alpha - end_alpha) * progress)
+
+
+cdef int train_chunk(const TrainConfig *c, const ByteTable *lookup, ChunkReader *r, int64_t start,
+                     int64_t end, uint64_t seed, int64_t words_before, double schedule_total,
+                     float start_alpha, float end_alpha, int64_t max_sentence_length,
+                     int64_t *effective, int64_t *raw, int64_t *sentences,
+                     double *loss) noexcept nogil:
+    cdef int64_t length = end - start, k, token_start = -1, entry
+    cdef int64_t n_ids = 0, piece_tokens = 0, line_tokens = 0, done = 0, kept = 0, n_sent = 0
+    cdef bint prev_cr = False, line_has_bytes = False
+    cdef uint8_t ch
+    cdef int j
+    cdef Scratch *s = r.scratch
+    if w2vm_fseek64(r.fp, start) != 0 or <int64_t>fread(r.text, 1, length, r.fp) != length:
+        return -1
+    r.text[length] = 10  # a sentinel line end closes the last line of the chunk
+    s.rng = seed
+    memset(s.loss, 0, sizeof(s.loss))
+    for k in range(length + 1):
+        ch = r.text[k]
+        if not is_space(ch):
+            if token_start < 0:
+                token_start = k
+            line_has_bytes = True
+            prev_cr = False
+            continue
+        if token_start >= 0:
+            entry = table_find(lookup, r.text + token_start, k - token_start,
+                               hash_bytes(r.text + token_start, k - token_start))
+            if entry >= 0:
+                r.ids[n_ids] = <uint32_t>entry
+                n_ids += 1
+            token_start = -1
+            done += 1
+            piece_tokens += 1
+            line_tokens += 1
+            if piece_tokens == max_sentence_length:
+                # LineSentence splits long lines into sentences of max_sentence_length tokens
+                kept += train_sentence(c, s, r.ids, n_ids,
+                                       alpha_at(words_before + done, schedule_total, start_alpha, end_alpha))
+                n_sent += 1
+                n_ids = 0
+                piece_tokens = 0
+        if is_line_end(ch):
+            if ch == 10 and prev_cr:
+                prev_cr = False
+                continue
+            if k == length and not line_has_bytes:
+                break  # the sentinel after a complete last line
+            prev_cr = ch == 13
+            if piece_tokens > 0 or line_tokens == 0:
+                if n_ids:
+                    kept += train_sentence(c, s, r.ids, n_ids,
+                                           alpha_at(words_before + done, schedule_total, start_alpha, end_alpha))
+                n_sent += 1
+            n_ids = 0
+            piece_tokens = 0
+            line_tokens = 0
+            line_has_bytes = False
+        else:
+            prev_cr = False
+            line_has_bytes = True
+    effective[0] = kept
+    raw[0] = done
+    sentences[0] = n_sent
+    for j in range(c.n_levels):
+        loss[j] = s.loss[j]
+    return 0
