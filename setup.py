@@ -7,6 +7,7 @@ serial with a warning, unless ``W2VM_FAIL_NO_OPENMP=1`` asks for a hard error
 checks back on for testing the native code.
 """
 import os
+import platform
 import subprocess
 import sys
 import sysconfig
@@ -86,6 +87,7 @@ def build_extensions():
         if debug:
             opt = ["-O1", "-g"]
 
+    x86 = platform.machine().lower() in ("x86_64", "amd64", "i686", "x86")
     macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
               ("W2VM_HAVE_OPENMP", "1" if omp else "0")]
     extensions = []
@@ -95,12 +97,19 @@ def build_extensions():
             continue
         rel = pyx.relative_to(HERE)
         name = ".".join(rel.with_suffix("").parts)
+        isa = []
+        if name.endswith("_avx2"):
+            # the same source built for AVX2 + FMA; chosen at run time only on CPUs that have them
+            if not x86:
+                continue
+            isa = ["/arch:AVX2"] if _compiler_flavour() == "msvc" else ["-mavx2", "-mfma"]
         extensions.append(Extension(
             name, [str(rel)],
             include_dirs=[np.get_include(), str(pyx.parent)],
             define_macros=macros,
-            extra_compile_args=opt + omp_compile,
+            extra_compile_args=opt + omp_compile + isa,
             extra_link_args=omp_link,
+            depends=[str(p) for p in pyx.parent.glob("*.pxi")] + [str(p) for p in pyx.parent.glob("*.h")],
         ))
     directives = {
         "language_level": 3,

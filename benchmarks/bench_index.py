@@ -111,15 +111,32 @@ def qps_at(points, target):
 STOP_RECALL = 0.97
 
 
-def sweep(name, search, values, truth, n_q, repeats, knob):
-    points = []
+def interleaved_sweep(entries, values, knob, truth, queries_count, repeats):
+    """Sweep ``knob`` over ``values`` for several methods at once.
+
+    For each value the methods run one after the other, ``repeats`` rounds,
+    keeping each one's best time: load from other jobs on a shared machine
+    then hits all methods alike, so their ratios stay meaningful.
+    """
+    points = {name: [] for name in entries}
+    active = list(entries)
     for v in values:
-        dt, ids = timed(lambda: search(v), repeats)
-        r = recall(ids, truth)
-        points.append({knob: v, "recall": r, "qps": n_q / dt})
-        print(f"  {name:<34} {knob}={v!s:<6} recall@10={r:.4f}  {n_q / dt:9.0f} q/s", flush=True)
-        if r >= STOP_RECALL:
+        if not active:
             break
+        best = {name: float("inf") for name in active}
+        found = {}
+        for _ in range(repeats):
+            for name in active:
+                t = time.perf_counter()
+                found[name] = entries[name](v)
+                best[name] = min(best[name], time.perf_counter() - t)
+        for name in list(active):
+            r = recall(found[name], truth)
+            points[name].append({knob: v, "recall": r, "qps": queries_count / best[name]})
+            print(f"  {name:<36} {knob}={v!s:<6} recall@10={r:.4f}  {queries_count / best[name]:9.0f} q/s",
+                  flush=True)
+            if r >= STOP_RECALL:
+                active.remove(name)
     return points
 
 
@@ -193,149 +210,145 @@ def main(argv=None):
                          "qps_at_0.90": qps_at(points, 0.90), "qps_at_0.95": qps_at(points, 0.95), **extra}
 
     n_q = len(queries)
+    builds = {}      # name -> (build seconds, memory bytes, extra)
+    graph, ivf, lsh = {}, {}, {}   # name -> search(value) for the three sweeps
+    keep_alive = []
+
+    def timed_build(name, fn):
+        t = time.perf_counter()
+        obj = fn()
+        dt = time.perf_counter() - t
+        print(f"{name}: build {dt:.1f}s", flush=True)
+        keep_alive.append(obj)
+        return obj, dt
+
     # ---------------------------------------------------------------- hnswlib
     import hnswlib
     for M in (16, 32):
         name = f"hnswlib M={M}"
-        if not wanted(name) and not wanted("hnswlib"):
+        if not (wanted(name) or wanted("hnswlib")):
             continue
-        p = hnswlib.Index(space="cosine", dim=d)
-        t = time.perf_counter()
-        p.init_index(max_elements=n, M=M, ef_construction=200, random_seed=1)
-        p.add_items(data, np.arange(n), num_threads=args.build_threads)
-        build_s = time.perf_counter() - t
-        p.set_num_threads(1)
+
+        def make(M=M):
+            p = hnswlib.Index(space="cosine", dim=d)
+            p.init_index(max_elements=n, M=M, ef_construction=200, random_seed=1)
+            p.add_items(data, np.arange(n), num_threads=args.build_threads)
+            p.set_num_threads(1)
+            return p
+        p, dt = timed_build(name, make)
         path = HERE / "work" / "hnswlib.bin"
         (HERE / "work").mkdir(exist_ok=True)
         p.save_index(str(path))
-        memory = path.stat().st_size
+        builds[name] = (dt, path.stat().st_size, {})
         path.unlink()
-        print(f"{name}: build {build_s:.1f}s")
 
         def search(ef, p=p):
             p.set_ef(max(ef, k))
             return p.knn_query(queries, k=k, num_threads=1)[0]
-        record(name, build_s, memory, sweep(name, search, EF_SWEEP, truth, n_q, args.repeats, "ef"))
-        del p
+        graph[name] = search
 
     # ---------------------------------------------------------------- w2vm HNSW
-    hnsw_full = None
     for M in (16, 32):
         name = f"w2vm HNSW M={M}"
-        if not wanted(name) and not wanted("w2vm-hnsw"):
+        if not (wanted(name) or wanted("w2vm-hnsw")):
             continue
-        idx = sim.HNSWIndex(M=M, ef_construction=200, seed=1, n_threads=args.build_threads)
-        t = time.perf_counter()
-        idx.build(data)
-        build_s = time.perf_counter() - t
-        print(f"{name}: build {build_s:.1f}s")
-
-        def search(ef, idx=idx):
-            return idx.search(queries, k=k, ef=ef, n_threads=1)[0]
-        record(name, build_s, idx.memory_bytes(), sweep(name, search, EF_SWEEP, truth, n_q, args.repeats, "ef"))
-        if M == 16:
-            hnsw_full = idx
+        idx, dt = timed_build(name, lambda M=M: sim.HNSWIndex(
+            M=M, ef_construction=200, seed=1, n_threads=args.build_threads).build(data))
+        builds[name] = (dt, idx.memory_bytes(), {})
+        graph[name] = lambda ef, idx=idx: idx.search(queries, k=k, ef=ef, n_threads=1)[0]
     lvl = args.funnel_level
     for rot in rotations:
-        name = f"w2vm HNSW M=16 funnel@{lvl}" + (f" {rot}" if rot else "")
-        if not (wanted(name) or wanted("w2vm-hnsw") or wanted("funnel")):
+        base_name = f"w2vm HNSW M=16 funnel@{lvl}" + (f" {rot}" if rot else "")
+        if not (wanted(base_name) or wanted("w2vm-hnsw") or wanted("funnel")):
             continue
-        idx = sim.HNSWIndex(M=16, ef_construction=200, seed=1, n_threads=args.build_threads,
-                            rotation=rot)
-        t = time.perf_counter()
-        idx.build(data, level=lvl)
-        build_s = time.perf_counter() - t
-        print(f"{name}: build {build_s:.1f}s")
-        for sf in [int(s) for s in args.funnel_factors.split(",")]:
-            def search(ef, idx=idx, sf=sf):
-                return idx.search(queries, k=k, ef=ef, shortlist_factor=sf, n_threads=1)[0]
-            record(f"{name} x{sf}", build_s, idx.memory_bytes(),
-                   sweep(f"{name} x{sf}", search, EF_SWEEP, truth, n_q, args.repeats, "ef"),
-                   index_level=lvl, shortlist_factor=sf, rotation=rot)
-        del idx
+        idx, dt = timed_build(base_name, lambda rot=rot: sim.HNSWIndex(
+            M=16, ef_construction=200, seed=1, n_threads=args.build_threads, rotation=rot).build(data, level=lvl))
+        for sf in [int(v) for v in args.funnel_factors.split(",")]:
+            name = f"{base_name} x{sf}"
+            builds[name] = (dt, idx.memory_bytes(), {"index_level": lvl, "shortlist_factor": sf, "rotation": rot})
+            graph[name] = lambda ef, idx=idx, sf=sf: idx.search(
+                queries, k=k, ef=ef, shortlist_factor=sf, n_threads=1)[0]
 
     # ---------------------------------------------------------------- faiss
     import faiss
-    faiss.omp_set_num_threads(args.build_threads)
     name = "faiss HNSW32"
     if wanted(name) or wanted("faiss"):
-        fi = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
-        fi.hnsw.efConstruction = 200
-        t = time.perf_counter()
-        fi.add(data_n)
-        build_s = time.perf_counter() - t
-        faiss.omp_set_num_threads(1)
-        print(f"{name}: build {build_s:.1f}s")
+        def make():
+            faiss.omp_set_num_threads(args.build_threads)
+            fi = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
+            fi.hnsw.efConstruction = 200
+            fi.add(data_n)
+            return fi
+        fi, dt = timed_build(name, make)
+        builds[name] = (dt, len(faiss.serialize_index(fi)), {})
 
         def search(ef, fi=fi):
+            faiss.omp_set_num_threads(1)
             fi.hnsw.efSearch = max(ef, k)
             return fi.search(queries_n, k)[1]
-        record(name, build_s, len(faiss.serialize_index(fi)),
-               sweep(name, search, EF_SWEEP, truth, n_q, args.repeats, "ef"))
-        del fi
+        graph[name] = search
     n_lists = args.n_lists or int(round(2 * np.sqrt(n)))
     name = f"faiss IVF-Flat {n_lists}"
     if wanted(name) or wanted("faiss") or wanted("ivf"):
-        faiss.omp_set_num_threads(args.build_threads)
-        quant = faiss.IndexFlatIP(d)
-        fi = faiss.IndexIVFFlat(quant, d, n_lists, faiss.METRIC_INNER_PRODUCT)
-        t = time.perf_counter()
-        fi.train(data_n)
-        fi.add(data_n)
-        build_s = time.perf_counter() - t
-        faiss.omp_set_num_threads(1)
-        print(f"{name}: build {build_s:.1f}s")
-
-        def search(p, fi=fi):
-            fi.nprobe = p
-            return fi.search(queries_n, k)[1]
-        record(name, build_s, len(faiss.serialize_index(fi)),
-               sweep(name, search, PROBE_SWEEP, truth, n_q, args.repeats, "n_probe"))
-        del fi, quant
-    if wanted("faiss LSH") or wanted("faiss") or wanted("lsh"):
-        pts = []
-        for nbits in (256, 512, 1024, 2048):
+        def make():
             faiss.omp_set_num_threads(args.build_threads)
-            fi = faiss.IndexLSH(d, nbits, True, True)
-            t = time.perf_counter()
+            quant = faiss.IndexFlatIP(d)
+            fi = faiss.IndexIVFFlat(quant, d, n_lists, faiss.METRIC_INNER_PRODUCT)
             fi.train(data_n)
             fi.add(data_n)
-            build_s = time.perf_counter() - t
-            faiss.omp_set_num_threads(1)
-            dt, ids = timed(lambda: fi.search(queries_n, k)[1], args.repeats)
-            pts.append({"n_bits": nbits, "recall": recall(ids, truth), "qps": n_q / dt, "build_s": build_s})
-            print(f"  faiss LSH nbits={nbits:<5} recall@10={pts[-1]['recall']:.4f}  {n_q / dt:9.0f} q/s")
-        record("faiss LSH", pts[-1]["build_s"], None, pts)
+            keep_alive.append(quant)
+            return fi
+        fi, dt = timed_build(name, make)
+        builds[name] = (dt, len(faiss.serialize_index(fi)), {})
 
-    # ---------------------------------------------------------------- w2vm IVF / LSH
+        def search(p, fi=fi):
+            faiss.omp_set_num_threads(1)
+            fi.nprobe = p
+            return fi.search(queries_n, k)[1]
+        ivf[name] = search
     for lvl_ivf, rot in [(None, None)] + [(lvl, r) for r in rotations]:
         name = f"w2vm IVF-Flat {n_lists}" + (f" funnel@{lvl_ivf}" if lvl_ivf else "") + (f" {rot}" if rot else "")
         if not (wanted(name) or wanted("ivf") or wanted("w2vm-ivf")):
             continue
-        idx = sim.IVFFlatIndex(n_lists=n_lists, seed=1, n_threads=args.build_threads, rotation=rot)
-        t = time.perf_counter()
-        idx.build(data, level=lvl_ivf)
-        build_s = time.perf_counter() - t
-        print(f"{name}: build {build_s:.1f}s")
-
-        def search(p, idx=idx):
-            return idx.search(queries, k=k, n_probe=p, n_threads=1)[0]
-        record(name, build_s, idx.memory_bytes(),
-               sweep(name, search, PROBE_SWEEP, truth, n_q, args.repeats, "n_probe"))
-        del idx
+        idx, dt = timed_build(name, lambda lvl_ivf=lvl_ivf, rot=rot: sim.IVFFlatIndex(
+            n_lists=n_lists, seed=1, n_threads=args.build_threads, rotation=rot).build(data, level=lvl_ivf))
+        builds[name] = (dt, idx.memory_bytes(), {"index_level": lvl_ivf, "rotation": rot})
+        ivf[name] = lambda p, idx=idx: idx.search(queries, k=k, n_probe=p, n_threads=1)[0]
+    lsh_results = {}
+    if wanted("faiss LSH") or wanted("faiss") or wanted("lsh"):
+        # faiss's IndexLSH is a flat Hamming scan of n_bits codes: one point per n_bits.
+        pts = []
+        for nbits in (256, 512, 1024, 2048):
+            def make(nbits=nbits):
+                faiss.omp_set_num_threads(args.build_threads)
+                fi = faiss.IndexLSH(d, nbits, True, True)
+                fi.train(data_n)
+                fi.add(data_n)
+                faiss.omp_set_num_threads(1)
+                return fi
+            fi, dt = timed_build(f"faiss LSH nbits={nbits}", make)
+            best, ids = timed(lambda: fi.search(queries_n, k)[1], args.repeats)
+            pts.append({"n_bits": nbits, "recall": recall(ids, truth), "qps": n_q / best, "build_s": dt,
+                        "memory_bytes": len(faiss.serialize_index(fi))})
+            print(f"  faiss LSH nbits={nbits:<5} recall@10={pts[-1]['recall']:.4f}  {n_q / best:9.0f} q/s")
+        lsh_results["faiss LSH"] = (pts[-1]["build_s"], pts[-1]["memory_bytes"], pts)
     name = "w2vm LSH"
     if wanted(name) or wanted("lsh") or wanted("w2vm-lsh"):
-        idx = sim.LSHIndex(n_tables=16, seed=1, n_threads=args.build_threads)
-        t = time.perf_counter()
-        idx.build(data)
-        build_s = time.perf_counter() - t
-        print(f"{name}: build {build_s:.1f}s (n_bits={idx.bits}, n_tables=16)")
+        idx, dt = timed_build(name, lambda: sim.LSHIndex(
+            n_tables=16, seed=1, n_threads=args.build_threads).build(data))
+        builds[name] = (dt, idx.memory_bytes(), {"n_bits": idx.bits, "n_tables": 16})
+        lsh[name] = lambda p, idx=idx: idx.search(queries, k=k, n_probe=p, n_threads=1)[0]
 
-        def search(p, idx=idx):
-            return idx.search(queries, k=k, n_probe=p, n_threads=1)[0]
-        record(name, build_s, idx.memory_bytes(),
-               sweep(name, search, LSH_PROBES, truth, n_q, args.repeats, "n_probe"), n_bits=idx.bits)
-        del idx
+    # ---------------------------------------------------------------- sweeps
+    def store(points):
+        for name, pts in points.items():
+            dt, mem, extra = builds[name]
+            record(name, dt, mem, pts, **extra)
+    store(interleaved_sweep(graph, EF_SWEEP, "ef", truth, n_q, args.repeats))
+    store(interleaved_sweep(ivf, PROBE_SWEEP, "n_probe", truth, n_q, args.repeats))
+    store(interleaved_sweep(lsh, LSH_PROBES, "n_probe", truth, n_q, args.repeats))
+    for name, (dt, mem, pts) in lsh_results.items():
+        record(name, dt, mem, pts)
 
     kernels = kernel_timings(sim, d) if args.kernels else None
 

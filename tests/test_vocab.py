@@ -8,7 +8,7 @@ from w2vm.models import vocab
 
 def test_alias_table_samples_in_proportion_to_weights():
     weights = np.array([1.0, 2.0, 3.0, 0.0, 4.0])
-    prob, alias = vocab._word2vec_inner.build_alias_table(weights)
+    prob, alias = vocab.native.build_alias_table(weights)
     # exact distribution implied by the table
     n = len(weights)
     p = np.zeros(n)
@@ -27,7 +27,7 @@ def test_negative_table_uses_the_exponent():
     with pytest.raises(ValueError):
         vocab.negative_table(np.array([0, 0]), 0.75)
     with pytest.raises(ValueError):
-        vocab._word2vec_inner.build_alias_table(np.array([1.0, np.nan]))
+        vocab.native.build_alias_table(np.array([1.0, np.nan]))
 
 
 def test_huffman_tree_is_a_prefix_code_with_short_codes_for_frequent_words():

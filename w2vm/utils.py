@@ -41,7 +41,7 @@ def show_config(file=None):
     import scipy
 
     from w2vm import __version__
-    from w2vm.models import _word2vec_inner
+    from w2vm.models import _native
 
     try:
         from w2vm import _build_info
@@ -62,8 +62,8 @@ def show_config(file=None):
         "numpy": numpy.__version__,
         "scipy": scipy.__version__,
         "blas (numpy/scipy)": blas,
-        "kernels": "plain C loops with omp simd; BLAS via scipy.linalg.cython_blas for matrix products",
-        "openmp": _word2vec_inner.openmp_enabled(),
+        "training kernels": f"{_native.name} (plain C loops with omp simd)",
+        "openmp": _native.native.openmp_enabled(),
         "cython_debug_build": cython_debug,
     }
     out = file if file is not None else sys.stdout

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from w2vm.models import _word2vec_corpusfile
+from w2vm.models._native import native
 from w2vm.models.batching import iter_chunks, prefetch
 
 JOBS_PER_CALL_PER_WORKER = 4
@@ -81,7 +81,7 @@ class IndexedCorpusFile:
             raise IsADirectoryError(f"corpus_file {self.path!r} is a directory")
         size = os.path.getsize(self.path)
         self.chunk_bytes = int(min(max(size // 256, 1 << 16), 1 << 20))
-        self.starts, self.raw_words = _word2vec_corpusfile.index_file(self.path, self.chunk_bytes)
+        self.starts, self.raw_words = native.index_file(self.path, self.chunk_bytes)
         self.max_sentence_length = max_sentence_length
         self.total_words = int(self.raw_words.sum())
 
@@ -98,7 +98,7 @@ def file_epoch(trainer, corpus, lookup, *, workers, seed, epoch, words_before, s
     done = words_before
     for first in range(0, n, per_call):
         last = min(first + per_call, n)
-        effective, raw, sentences, losses = _word2vec_corpusfile.train_file_chunks(
+        effective, raw, sentences, losses = native.train_file_chunks(
             trainer, lookup, corpus.path, np.ascontiguousarray(corpus.starts[first:last + 1]),
             np.ascontiguousarray(corpus.raw_words[first:last]),
             np.ascontiguousarray(seeds[first:last]), done, schedule.total_words,

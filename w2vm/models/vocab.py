@@ -10,7 +10,7 @@ from collections import Counter
 
 import numpy as np
 
-from w2vm.models import _word2vec_inner
+from w2vm.models._native import native
 from w2vm.utils import RULE_DEFAULT, RULE_DISCARD, RULE_KEEP
 
 logger = logging.getLogger("w2vm")
@@ -102,9 +102,7 @@ def scan_corpus_file(path, max_vocab_size=None, max_sentence_length=10000):
     on ASCII whitespace), several times faster and with memory bounded by
     ``max_vocab_size``.
     """
-    from w2vm.models import _word2vec_corpusfile
-
-    table, n_sentences, n_words, pruned = _word2vec_corpusfile.count_file(
+    table, n_sentences, n_words, pruned = native.count_file(
         path, max_vocab_size or 0, max_sentence_length)
     raw_keys, values = table.items()
     try:
@@ -161,9 +159,9 @@ def negative_table(counts, ns_exponent):
     if not np.all(np.isfinite(weights)) or weights.sum() <= 0:
         # e.g. a negative exponent with zero counts
         raise ValueError(f"ns_exponent={ns_exponent} gives unusable sampling weights for these counts")
-    return _word2vec_inner.build_alias_table(np.ascontiguousarray(weights))
+    return native.build_alias_table(np.ascontiguousarray(weights))
 
 
 def huffman_tree(counts):
     """``(points, codes, offsets)`` CSR arrays of every word's path in the Huffman tree."""
-    return _word2vec_inner.build_huffman_tree(np.ascontiguousarray(counts, dtype=np.int64))
+    return native.build_huffman_tree(np.ascontiguousarray(counts, dtype=np.int64))

@@ -2,7 +2,7 @@
 
 This module owns the orchestration: parameter checks, the vocabulary, the
 learning-rate schedule, epochs, callbacks and persistence. The per-pair
-arithmetic lives in ``_word2vec_inner.pyx``; corpus readers in
+arithmetic lives in the compiled kernels (``_word2vec_kernels.pxi``); corpus readers in
 ``w2vm.corpora``; vocabulary tables in ``vocab.py``; chunking in
 ``batching.py``.
 
@@ -21,7 +21,8 @@ import numpy as np
 
 from w2vm.corpora import LineSentence, PathLineSentences, Text8Corpus  # noqa: F401  (gensim's paths)
 from w2vm.levels import validate_level_weights, validate_levels
-from w2vm.models import _word2vec_corpusfile, _word2vec_inner, epochs as epochs_mod, vocab as vocab_mod
+from w2vm.models import epochs as epochs_mod, vocab as vocab_mod
+from w2vm.models._native import native
 from w2vm.models.keyedvectors import KeyedVectors
 from w2vm.models.progress import ProgressReporter, ensure_visible_logging
 from w2vm.utils import check_seed, get_seed
@@ -134,8 +135,8 @@ class Word2Vec:
         self.hashfxn = hashfxn  # accepted for gensim compatibility; initialisation uses `seed`
         self.trim_rule = trim_rule
         self.levels = validate_levels(levels, self.vector_size)
-        if len(self.levels) > _word2vec_inner.MAX_LEVELS_SUPPORTED:
-            raise ValueError(f"at most {_word2vec_inner.MAX_LEVELS_SUPPORTED} levels are supported, "
+        if len(self.levels) > native.MAX_LEVELS_SUPPORTED:
+            raise ValueError(f"at most {native.MAX_LEVELS_SUPPORTED} levels are supported, "
                              f"got {len(self.levels)}")
         self.level_weights = validate_level_weights(level_weights, self.levels)
         self.verbose = bool(verbose)
@@ -372,7 +373,7 @@ class Word2Vec:
 
         tables = self._sampling_tables()
         self.wv.vectors = np.ascontiguousarray(self.wv.vectors, dtype=np.float32)
-        trainer = _word2vec_inner.Trainer(
+        trainer = native.Trainer(
             syn0=self.wv.vectors, syn1neg=self.syn1neg, syn1=self.syn1,
             sample_ints=tables["sample_ints"], alias_prob=tables.get("alias_prob"),
             alias_index=tables.get("alias_index"), hs_points=tables.get("hs_points"),
@@ -386,7 +387,7 @@ class Word2Vec:
                                     total_words=total_words)
         schedule = epochs_mod.Schedule(start_alpha, end_alpha, float(epochs * total_words))
         if indexed_file is not None:
-            lookup = _word2vec_corpusfile.ByteVocab.from_keys(self.wv.index_to_key)
+            lookup = native.ByteVocab.from_keys(self.wv.index_to_key)
         self.running_training_loss = 0.0
         words_done = 0  # raw words over the whole call: drives the learning rate
         trained_total = raw_total = 0

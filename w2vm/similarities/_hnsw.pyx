@@ -14,7 +14,7 @@ saved as ``.npy`` and memory-mapped back:
 Python validates every array (shapes, dtypes, id ranges) before calling in;
 nothing here checks again, because it runs without the GIL.
 """
-from cython.parallel cimport prange, parallel
+from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memset, memcpy

@@ -532,8 +532,12 @@ class BaseIndex(abc.ABC):
 
         Returns
         -------
-        ids : int64 array (k,) or (q, k), -1 where fewer than k were found
-        scores : float32 array, similarities (cosine, ip) or squared distances (l2)
+        ids : int64 array (k,) or (q, k)
+            Best first. At most ``min(k, searchable items)`` columns; -1 pads a
+            row where the approximate walk found fewer.
+        scores : float32 array, same shape
+            Similarities (cosine, ip; larger first) or squared distances (l2;
+            smaller first). At a prefix level, scores are those of the prefix.
         """
         self._require_built()
         q, single = self._check_queries(queries)

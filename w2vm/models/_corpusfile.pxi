@@ -1,25 +1,24 @@
-# cython: language_level=3
-"""corpus_file mode: read, tokenise, look up and train a LineSentence file in native code.
+# corpus_file mode: read, tokenise, look up and train a LineSentence file in native code.
+#
+# Nothing here touches a Python object per token or per sentence:
+#
+# - :class:`ByteVocab` is an open-addressing hash table from UTF-8 byte strings
+#   to int64 values, used both to count words (``build_vocab``) and to map
+#   words to row ids (``train``).
+# - :func:`count_file` counts every token of a file in one native pass, with
+#   ``max_vocab_size`` pruning so memory stays bounded.
+# - :func:`index_file` cuts a file into chunks that start at line starts and
+#   counts the raw words of each chunk exactly; the chunks are the unit of
+#   parallel work, so every line is trained exactly once per epoch and the
+#   word counts returned by ``train`` are exact.
+# - :func:`train_file_chunks` trains the chunks with the GIL released, one
+#   OpenMP thread per worker, each reading its chunks with its own file handle.
+#
+# Tokens are runs of bytes other than ASCII whitespace; lines end at ``\\n``,
+# ``\\r`` or ``\\r\\n``, as Python's text mode splits them; lines longer than
+# ``max_sentence_length`` tokens are split into several sentences, as
+# ``LineSentence`` does.
 
-Nothing here touches a Python object per token or per sentence:
-
-- :class:`ByteVocab` is an open-addressing hash table from UTF-8 byte strings
-  to int64 values, used both to count words (``build_vocab``) and to map
-  words to row ids (``train``).
-- :func:`count_file` counts every token of a file in one native pass, with
-  ``max_vocab_size`` pruning so memory stays bounded.
-- :func:`index_file` cuts a file into chunks that start at line starts and
-  counts the raw words of each chunk exactly; the chunks are the unit of
-  parallel work, so every line is trained exactly once per epoch and the
-  word counts returned by ``train`` are exact.
-- :func:`train_file_chunks` trains the chunks with the GIL released, one
-  OpenMP thread per worker, each reading its chunks with its own file handle.
-
-Tokens are runs of bytes other than ASCII whitespace; lines end at ``\\n``,
-``\\r`` or ``\\r\\n``, as Python's text mode splits them; lines longer than
-``max_sentence_length`` tokens are split into several sentences, as
-``LineSentence`` does.
-"""
 from cython.parallel cimport parallel, prange
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdio cimport FILE, fclose, fopen, fread
@@ -30,8 +29,6 @@ import os
 
 import numpy as np
 
-from w2vm.models._word2vec_inner cimport (
-    MAX_LEVELS, Scratch, TrainConfig, Trainer, free_scratch, new_scratch, train_sentence)
 
 cdef extern from *:
     """

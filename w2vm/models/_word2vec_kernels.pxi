@@ -1,0 +1,594 @@
+# Training kernels for word2vec with Matryoshka levels.
+#
+# Python hands over a chunk of the corpus in CSR form (flat ``uint32`` word ids,
+# ``int64`` sentence offsets) cut into jobs of about ``batch_words`` words; this
+# module trains those jobs in parallel with the GIL released. It owns the inner
+# loops only: no vocabulary, no learning-rate schedule, no model object.
+#
+# All levels train in one pass (design.md): the scores of the prefixes are
+# nested partial sums of one dot product, and the gradient on the segment
+# ``[m_{j-1}, m_j)`` is the suffix sum of the per-level gradients, so a pair
+# costs one full-length dot and one full-length fused update whatever the number
+# of levels.
+#
+# Each job draws its random numbers from its own stream, seeded by Python from
+# ``(seed, epoch, job)``, so ``workers=1`` is bit-reproducible and the result
+# does not depend on which thread ran which job.
+
+from cython.parallel cimport parallel, prange
+from libc.math cimport exp, log1p
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free, malloc
+from libc.string cimport memset
+
+import numpy as np
+
+from w2vm.models._blas cimport blas_axpy, blas_dot
+
+cdef extern from "_vecmath.h" nogil:
+    float w2vm_dot(const float *a, const float *b, int n)
+    void w2vm_axpy(float alpha, const float *x, float *y, int n)
+    void w2vm_pair_update(float g, const float *hidden, float *out, float *err, int n)
+    void w2vm_scale(float alpha, float *x, int n)
+
+cdef extern from *:
+    """
+    static int w2vm_openmp_on(void) {
+    #if defined(_OPENMP)
+        return 1;
+    #else
+        return 0;
+    #endif
+    }
+    """
+    int w2vm_openmp_on() nogil
+
+cdef enum:
+    MAX_LEVELS = 32
+
+
+ctypedef struct TrainConfig:
+    int sg
+    int hs
+    int negative
+    int cbow_mean
+    int window
+    int shrink_windows
+    int compute_loss
+    int do_sample
+    int use_blas          # vector ops through BLAS instead of the plain loops
+    int size
+    int n_levels
+    int level_ends[MAX_LEVELS]
+    float level_weights[MAX_LEVELS]
+    uint32_t vocab_size
+    float *syn0
+    float *syn1neg
+    float *syn1
+    const uint32_t *sample_ints
+    const uint32_t *alias_prob
+    const uint32_t *alias_index
+    const uint32_t *hs_points
+    const uint8_t *hs_codes
+    const int64_t *hs_offsets
+
+
+ctypedef struct Scratch:
+    float *hidden        # CBOW: mean/sum of the context rows
+    float *error         # gradient accumulated for the input row(s)
+    uint32_t *sentence   # the sentence after subsampling
+    double loss[MAX_LEVELS]
+    uint64_t rng
+
+
+cdef enum:
+    EXP_TABLE_SIZE = 4096
+    MAX_EXP = 8
+
+cdef uint32_t KEEP_ALWAYS = 0xFFFFFFFFu
+
+# sigmoid(x) for x in [-MAX_EXP, MAX_EXP); outside it the sigmoid is clamped to 0 or 1.
+cdef float EXP_TABLE[EXP_TABLE_SIZE]
+cdef float EXP_TABLE_SCALE = EXP_TABLE_SIZE / (2.0 * MAX_EXP)
+
+
+def _fill_exp_table():
+    cdef int i
+    cdef double x
+    for i in range(EXP_TABLE_SIZE):
+        # sample each bucket at its centre so the table is unbiased
+        x = ((i + 0.5) / EXP_TABLE_SIZE * 2.0 - 1.0) * MAX_EXP
+        EXP_TABLE[i] = <float>(1.0 / (1.0 + exp(-x)))
+
+
+_fill_exp_table()
+
+MAX_LEVELS_SUPPORTED = MAX_LEVELS
+
+
+cdef inline uint64_t next_random(uint64_t *state) noexcept nogil:
+    # splitmix64: one add, two multiplies; plenty for sampling
+    cdef uint64_t z
+    state[0] += 0x9E3779B97F4A7C15ULL
+    z = state[0]
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL
+    return z ^ (z >> 31)
+
+
+cdef inline float sigmoid(float x) noexcept nogil:
+    if x <= -MAX_EXP:
+        return 0.0
+    if x >= MAX_EXP:
+        return 1.0
+    return EXP_TABLE[<int>((x + MAX_EXP) * EXP_TABLE_SCALE)]
+
+
+cdef inline double neg_log_sigmoid(double x) noexcept nogil:
+    # -log(sigmoid(x)) = log(1 + exp(-x)), written to stay finite for any x
+    if x < 0:
+        return -x + log1p(exp(x))
+    return log1p(exp(-x))
+
+
+cdef inline uint32_t draw_negative(const TrainConfig *c, uint64_t *rng) noexcept nogil:
+    # Walker/Vose alias method: O(1) per draw from a table of vocab_size entries.
+    cdef uint64_t r = next_random(rng)
+    cdef uint32_t bucket = <uint32_t>(((r >> 32) * <uint64_t>c.vocab_size) >> 32)
+    if <uint32_t>(r & 0xFFFFFFFFu) < c.alias_prob[bucket]:
+        return bucket
+    return c.alias_index[bucket]
+
+
+cdef inline void train_output_row(const TrainConfig *c, Scratch *s, const float *hidden,
+                                  float *out_row, float label, float alpha) noexcept nogil:
+    """One (hidden, output row) pair at every level: nested scores, suffix-summed gradients."""
+    cdef float score = 0.0
+    cdef float grad[MAX_LEVELS]
+    cdef float total
+    cdef int j, start = 0, end
+    for j in range(c.n_levels):
+        end = c.level_ends[j]
+        if c.use_blas:
+            score = score + blas_dot(end - start, hidden + start, out_row + start)
+        else:
+            score = score + w2vm_dot(hidden + start, out_row + start, end - start)
+        grad[j] = c.level_weights[j] * (label - sigmoid(score)) * alpha
+        if c.compute_loss:
+            s.loss[j] += neg_log_sigmoid(score if label > 0.5 else -score)
+        start = end
+    total = 0.0
+    for j in range(c.n_levels - 1, -1, -1):
+        total = total + grad[j]
+        start = c.level_ends[j - 1] if j > 0 else 0
+        if total == 0.0:
+            continue
+        if c.use_blas:
+            blas_axpy(c.level_ends[j] - start, total, out_row + start, s.error + start)
+            blas_axpy(c.level_ends[j] - start, total, hidden + start, out_row + start)
+        else:
+            w2vm_pair_update(total, hidden + start, out_row + start, s.error + start,
+                             c.level_ends[j] - start)
+
+
+cdef inline void train_targets(const TrainConfig *c, Scratch *s, const float *hidden,
+                               uint32_t target, float alpha) noexcept nogil:
+    """All output rows for predicting ``target`` from ``hidden``: HS path and/or NS samples."""
+    cdef int64_t k
+    cdef int d
+    cdef uint32_t negative_word
+    cdef int size = c.size
+    if c.hs:
+        for k in range(c.hs_offsets[target], c.hs_offsets[target + 1]):
+            train_output_row(c, s, hidden, c.syn1 + <int64_t>c.hs_points[k] * size,
+                             <float>(1 - c.hs_codes[k]), alpha)
+    if c.negative:
+        train_output_row(c, s, hidden, c.syn1neg + <int64_t>target * size, 1.0, alpha)
+        for d in range(c.negative):
+            negative_word = draw_negative(c, &s.rng)
+            if negative_word == target:
+                continue
+            train_output_row(c, s, hidden, c.syn1neg + <int64_t>negative_word * size, 0.0, alpha)
+
+
+cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *words,
+                            int64_t length, float alpha) noexcept nogil:
+    """Subsample one sentence and train every (context, centre) pair in it; return the words kept."""
+    cdef int64_t i, j, n = 0, lo, hi, count
+    cdef uint32_t w
+    cdef int reduced
+    cdef int size = c.size
+    cdef float *row
+
+    # frequent-word subsampling, redrawn every epoch
+    for i in range(length):
+        w = words[i]
+        if c.do_sample and c.sample_ints[w] != KEEP_ALWAYS:
+            if c.sample_ints[w] < <uint32_t>(next_random(&s.rng) >> 32):
+                continue
+        s.sentence[n] = w
+        n += 1
+
+    for i in range(n):
+        reduced = <int>((next_random(&s.rng) >> 33) % <uint64_t>c.window) if c.shrink_windows else 0
+        lo = i - c.window + reduced
+        if lo < 0:
+            lo = 0
+        hi = i + c.window + 1 - reduced
+        if hi > n:
+            hi = n
+        if c.sg:
+            for j in range(lo, hi):
+                if j == i:
+                    continue
+                # the context word's input row predicts the centre word
+                row = c.syn0 + <int64_t>s.sentence[j] * size
+                memset(s.error, 0, size * sizeof(float))
+                train_targets(c, s, row, s.sentence[i], alpha)
+                w2vm_axpy(1.0, s.error, row, size)
+        else:
+            memset(s.hidden, 0, size * sizeof(float))
+            count = 0
+            for j in range(lo, hi):
+                if j != i:
+                    w2vm_axpy(1.0, c.syn0 + <int64_t>s.sentence[j] * size, s.hidden, size)
+                    count += 1
+            if count == 0:
+                continue
+            if c.cbow_mean:
+                w2vm_scale(1.0 / count, s.hidden, size)
+            memset(s.error, 0, size * sizeof(float))
+            train_targets(c, s, s.hidden, s.sentence[i], alpha)
+            if not c.cbow_mean:
+                # a summed hidden layer spreads its error over the summed rows
+                w2vm_scale(1.0 / count, s.error, size)
+            for j in range(lo, hi):
+                if j != i:
+                    w2vm_axpy(1.0, s.error, c.syn0 + <int64_t>s.sentence[j] * size, size)
+    return n
+
+
+cdef Scratch *new_scratch(int size, int64_t max_sentence_length) noexcept nogil:
+    """Per-thread buffers; NULL when memory runs out."""
+    cdef Scratch *s = <Scratch *>calloc(1, sizeof(Scratch))
+    if s == NULL:
+        return NULL
+    s.hidden = <float *>malloc(size * sizeof(float))
+    s.error = <float *>malloc(size * sizeof(float))
+    s.sentence = <uint32_t *>malloc((max_sentence_length + 1) * sizeof(uint32_t))
+    if s.hidden == NULL or s.error == NULL or s.sentence == NULL:
+        free_scratch(s)
+        return NULL
+    return s
+
+
+cdef void free_scratch(Scratch *s) noexcept nogil:
+    if s != NULL:
+        free(s.sentence)
+        free(s.error)
+        free(s.hidden)
+        free(s)
+
+
+cdef class Trainer:
+    """The arrays and settings of one ``train`` call, frozen into a C struct.
+
+    The constructor validates every array against the vocabulary size and
+    vector size, so that the ``nogil`` code never indexes out of bounds; it
+    keeps references to the arrays so they outlive the struct's pointers.
+    ``vector_ops`` picks plain loops (default) or BLAS for the vector ops.
+    """
+    cdef TrainConfig cfg
+    cdef object _keep
+    cdef readonly int n_levels
+
+    def __init__(self, *, float[:, ::1] syn0, syn1neg, syn1, sample_ints, alias_prob,
+                 alias_index, hs_points, hs_codes, hs_offsets, levels, level_weights,
+                 int sg, int hs, int negative, int cbow_mean, int window,
+                 bint shrink_windows, bint compute_loss, bint do_sample, str vector_ops="loops"):
+        cdef uint32_t vocab_size = syn0.shape[0]
+        cdef int size = syn0.shape[1]
+        cdef int j
+        cdef float[:, ::1] syn1neg_view
+        cdef float[:, ::1] syn1_view
+        cdef const uint32_t[::1] sample_view
+        cdef const uint32_t[::1] alias_prob_view
+        cdef const uint32_t[::1] alias_index_view
+        cdef const uint32_t[::1] points_view
+        cdef const uint8_t[::1] codes_view
+        cdef const int64_t[::1] offsets_view
+
+        if vocab_size == 0 or size == 0:
+            raise ValueError("cannot train an empty model (no words or vector_size=0)")
+        if window < 1:
+            raise ValueError(f"window must be >= 1, got {window}")
+        if negative < 0 or (negative == 0 and not hs):
+            raise ValueError("need negative > 0 or hs=1")
+        if len(levels) > MAX_LEVELS:
+            raise ValueError(f"at most {MAX_LEVELS} levels are supported, got {len(levels)}")
+        if len(levels) != len(level_weights) or not levels or levels[len(levels) - 1] != size:
+            raise ValueError("levels must end at vector_size and match level_weights")
+        memset(&self.cfg, 0, sizeof(TrainConfig))
+        self._keep = []
+        self.cfg.sg = sg
+        self.cfg.hs = hs
+        self.cfg.negative = negative
+        self.cfg.cbow_mean = cbow_mean
+        self.cfg.window = window
+        self.cfg.shrink_windows = shrink_windows
+        self.cfg.compute_loss = compute_loss
+        self.cfg.do_sample = do_sample
+        if vector_ops not in ("loops", "blas"):
+            raise ValueError(f"vector_ops must be 'loops' or 'blas', got {vector_ops!r}")
+        self.cfg.use_blas = vector_ops == "blas"
+        self.cfg.size = size
+        self.cfg.vocab_size = vocab_size
+        self.n_levels = len(levels)
+        self.cfg.n_levels = self.n_levels
+        for j in range(self.n_levels):
+            if levels[j] <= (levels[j - 1] if j > 0 else 0):
+                raise ValueError(f"levels must be strictly increasing, got {list(levels)}")
+            self.cfg.level_ends[j] = levels[j]
+            self.cfg.level_weights[j] = level_weights[j]
+        self.cfg.syn0 = &syn0[0, 0]
+        self._keep.append(syn0)
+
+        if do_sample:
+            sample_view = _check_1d(sample_ints, np.uint32, vocab_size, "sample_ints")
+            self.cfg.sample_ints = &sample_view[0]
+            self._keep.append(sample_view)
+        if negative:
+            syn1neg_view = _check_2d(syn1neg, vocab_size, size, "syn1neg")
+            alias_prob_view = _check_1d(alias_prob, np.uint32, vocab_size, "alias_prob")
+            alias_index_view = _check_1d(alias_index, np.uint32, vocab_size, "alias_index")
+            if np.asarray(alias_index_view).max() >= vocab_size:
+                raise ValueError("alias_index holds ids outside the vocabulary")
+            self.cfg.syn1neg = &syn1neg_view[0, 0]
+            self.cfg.alias_prob = &alias_prob_view[0]
+            self.cfg.alias_index = &alias_index_view[0]
+            self._keep.extend([syn1neg_view, alias_prob_view, alias_index_view])
+        if hs:
+            syn1_view = _check_2d(syn1, None, size, "syn1")
+            offsets_view = _check_1d(hs_offsets, np.int64, vocab_size + 1, "hs_offsets")
+            n_nodes = offsets_view[vocab_size]
+            points_view = _check_1d(hs_points, np.uint32, n_nodes, "hs_points")
+            codes_view = _check_1d(hs_codes, np.uint8, n_nodes, "hs_codes")
+            offsets = np.asarray(offsets_view)
+            if offsets[0] != 0 or np.any(np.diff(offsets) < 0):
+                raise ValueError("hs_offsets must start at 0 and never decrease")
+            if n_nodes and np.asarray(points_view).max() >= syn1_view.shape[0]:
+                raise ValueError("hs_points refers to rows outside syn1")
+            self.cfg.syn1 = &syn1_view[0, 0]
+            self.cfg.hs_points = &points_view[0] if n_nodes else NULL
+            self.cfg.hs_codes = &codes_view[0] if n_nodes else NULL
+            self.cfg.hs_offsets = &offsets_view[0]
+            self._keep.extend([syn1_view, offsets_view, points_view, codes_view])
+
+    def train_chunk(self, const uint32_t[::1] words, const int64_t[::1] sentence_offsets,
+                    const int64_t[::1] job_starts, const float[::1] job_alpha,
+                    const uint64_t[::1] job_seed, int workers):
+        """Train the jobs of one chunk; return ``(effective_words[job], loss[job, level])``.
+
+        Job ``i`` is the sentences ``job_starts[i]:job_starts[i + 1]``; sentence
+        ``k`` is ``words[sentence_offsets[k]:sentence_offsets[k + 1]]``.
+        """
+        cdef Py_ssize_t n_jobs = job_starts.shape[0] - 1
+        cdef Py_ssize_t n_sentences = sentence_offsets.shape[0] - 1
+        cdef int64_t max_len
+        if n_jobs < 0 or n_sentences < 0:
+            raise ValueError("job_starts and sentence_offsets need at least one entry")
+        if job_alpha.shape[0] != n_jobs or job_seed.shape[0] != n_jobs:
+            raise ValueError("job_alpha and job_seed need one entry per job")
+        offsets = np.asarray(sentence_offsets)
+        starts = np.asarray(job_starts)
+        if offsets[0] != 0 or offsets[n_sentences] != words.shape[0] or np.any(np.diff(offsets) < 0):
+            raise ValueError("sentence_offsets must run from 0 to len(words) without decreasing")
+        if starts[0] != 0 or starts[n_jobs] != n_sentences or np.any(np.diff(starts) < 0):
+            raise ValueError("job_starts must run from 0 to the number of sentences without decreasing")
+        if words.shape[0] and np.asarray(words).max() >= self.cfg.vocab_size:
+            raise ValueError("words holds ids outside the vocabulary")
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        max_len = int(np.diff(offsets).max()) if n_sentences else 0
+
+        effective = np.zeros(n_jobs, dtype=np.int64)
+        losses = np.zeros((n_jobs, self.n_levels), dtype=np.float64)
+        cdef int64_t[::1] effective_view = effective
+        cdef double[:, ::1] loss_view = losses
+        if n_jobs == 0 or words.shape[0] == 0:
+            return effective, losses
+        cdef int status
+        with nogil:
+            status = _run_jobs(&self.cfg, &words[0], &sentence_offsets[0], &job_starts[0],
+                               &job_alpha[0], &job_seed[0], n_jobs, max_len, workers,
+                               &effective_view[0], &loss_view[0, 0])
+        if status != 0:
+            raise MemoryError("not enough memory for the training threads' buffers")
+        return effective, losses
+
+
+cdef int _run_jobs(const TrainConfig *c, const uint32_t *words, const int64_t *offsets,
+                   const int64_t *job_starts, const float *job_alpha, const uint64_t *job_seed,
+                   Py_ssize_t n_jobs, int64_t max_len, int workers,
+                   int64_t *effective, double *losses) noexcept nogil:
+    """Train the jobs in parallel; return 0, or -1 when a thread could not get its buffers."""
+    cdef Py_ssize_t job
+    cdef int64_t k, done
+    cdef int j, failed = 0
+    cdef Scratch *s
+    cdef int nthreads = workers if workers < n_jobs else <int>n_jobs
+    with parallel(num_threads=nthreads):
+        s = new_scratch(c.size, max_len)
+        for job in prange(n_jobs, schedule="dynamic"):
+            if s == NULL:
+                failed = 1  # every write stores the same value: no race that matters
+                continue
+            s.rng = job_seed[job]
+            memset(s.loss, 0, sizeof(s.loss))
+            done = 0
+            for k in range(job_starts[job], job_starts[job + 1]):
+                done = done + train_sentence(c, s, words + offsets[k], offsets[k + 1] - offsets[k],
+                                             job_alpha[job])
+            effective[job] = done
+            for j in range(c.n_levels):
+                losses[job * c.n_levels + j] = s.loss[j]
+        free_scratch(s)
+    return -1 if failed else 0
+
+
+cdef _check_1d(array, dtype, Py_ssize_t length, str name):
+    arr = np.asarray(array)
+    if arr.dtype != dtype or arr.ndim != 1 or not arr.flags.c_contiguous:
+        raise ValueError(f"{name} must be a contiguous 1-D {np.dtype(dtype).name} array")
+    if arr.shape[0] != length:
+        raise ValueError(f"{name} has {arr.shape[0]} entries, expected {length}")
+    return arr
+
+
+cdef _check_2d(array, rows, Py_ssize_t cols, str name):
+    arr = np.asarray(array)
+    if arr.dtype != np.float32 or arr.ndim != 2 or not arr.flags.c_contiguous:
+        raise ValueError(f"{name} must be a C-contiguous 2-D float32 array")
+    if arr.shape[1] != cols or (rows is not None and arr.shape[0] != rows) or arr.shape[0] == 0:
+        raise ValueError(f"{name} has shape {arr.shape}, expected ({rows}, {cols})")
+    if not arr.flags.writeable:
+        raise ValueError(f"{name} is read-only; load the model without mmap='r' to train it")
+    return arr
+
+
+def build_alias_table(const double[::1] weights):
+    """Walker/Vose alias table for sampling ids in proportion to ``weights``.
+
+    Returns ``(prob, alias)`` as uint32 arrays: draw a bucket uniformly, keep it
+    when a uniform 32-bit number is below ``prob[bucket]``, else take ``alias[bucket]``.
+    """
+    cdef Py_ssize_t n = weights.shape[0], i, n_small = 0, n_large = 0, small, large
+    if n == 0:
+        raise ValueError("cannot build a sampling table for an empty vocabulary")
+    arr = np.asarray(weights)
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or arr.sum() <= 0:
+        raise ValueError("sampling weights must be finite, non-negative and not all zero")
+    scaled_arr = arr * (n / arr.sum())
+    cdef double[::1] scaled = scaled_arr
+    prob_arr = np.full(n, KEEP_ALWAYS, dtype=np.uint32)
+    alias_arr = np.arange(n, dtype=np.uint32)
+    cdef uint32_t[::1] prob = prob_arr
+    cdef uint32_t[::1] alias = alias_arr
+    cdef Py_ssize_t[::1] smalls = np.empty(n, dtype=np.intp)
+    cdef Py_ssize_t[::1] larges = np.empty(n, dtype=np.intp)
+    with nogil:
+        for i in range(n):
+            if scaled[i] < 1.0:
+                smalls[n_small] = i
+                n_small += 1
+            else:
+                larges[n_large] = i
+                n_large += 1
+        while n_small > 0 and n_large > 0:
+            n_small -= 1
+            small = smalls[n_small]
+            large = larges[n_large - 1]
+            prob[small] = <uint32_t>(scaled[small] * 4294967295.0)
+            alias[small] = <uint32_t>large
+            scaled[large] = (scaled[large] + scaled[small]) - 1.0
+            if scaled[large] < 1.0:
+                n_large -= 1
+                smalls[n_small] = large
+                n_small += 1
+        # what is left has probability 1 up to rounding
+    return prob_arr, alias_arr
+
+
+def build_huffman_tree(const int64_t[::1] counts):
+    """Huffman codes for hierarchical softmax, as CSR arrays.
+
+    Returns ``(points, codes, offsets)``: word ``w``'s path from the root is
+    ``points[offsets[w]:offsets[w + 1]]`` (inner-node rows of ``syn1``) with the
+    branch taken at each in ``codes``. Uses the linear two-queue construction
+    over counts sorted ascending (ties broken by id, so the tree is deterministic).
+    """
+    cdef Py_ssize_t n = counts.shape[0]
+    if n == 0:
+        raise ValueError("cannot build a Huffman tree for an empty vocabulary")
+    order_arr = np.argsort(np.asarray(counts), kind="stable").astype(np.int64)
+    cdef int64_t[::1] order = order_arr
+    # nodes 0..n-1 are leaves (word ids), n..2n-2 inner nodes
+    cdef int64_t n_nodes = 2 * n - 1
+    weight_arr = np.zeros(n_nodes, dtype=np.int64)
+    parent_arr = np.full(n_nodes, -1, dtype=np.int64)
+    branch_arr = np.zeros(n_nodes, dtype=np.uint8)
+    cdef int64_t[::1] weight = weight_arr
+    cdef int64_t[::1] parent = parent_arr
+    cdef uint8_t[::1] branch = branch_arr
+    cdef int64_t leaf_pos = 0, inner_pos = n, inner_end = n, new, node
+    cdef int64_t picks[2]
+    cdef int p
+    cdef Py_ssize_t i
+    for i in range(n):
+        weight[i] = counts[i]
+    with nogil:
+        for new in range(n, n_nodes):
+            for p in range(2):
+                if leaf_pos < n and (inner_pos >= inner_end or weight[order[leaf_pos]] <= weight[inner_pos]):
+                    picks[p] = order[leaf_pos]
+                    leaf_pos += 1
+                else:
+                    picks[p] = inner_pos
+                    inner_pos += 1
+            weight[new] = weight[picks[0]] + weight[picks[1]]
+            parent[picks[0]] = new
+            parent[picks[1]] = new
+            branch[picks[1]] = 1
+            inner_end += 1
+    depth_arr = np.zeros(n, dtype=np.int64)
+    cdef int64_t[::1] depth = depth_arr
+    with nogil:
+        for i in range(n):
+            node = i
+            while parent[node] != -1:
+                depth[i] += 1
+                node = parent[node]
+    offsets_arr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(depth_arr, out=offsets_arr[1:])
+    cdef int64_t[::1] offsets = offsets_arr
+    points_arr = np.zeros(offsets_arr[n], dtype=np.uint32)
+    codes_arr = np.zeros(offsets_arr[n], dtype=np.uint8)
+    cdef uint32_t[::1] points = points_arr
+    cdef uint8_t[::1] codes = codes_arr
+    cdef int64_t pos, root = n_nodes - 1
+    with nogil:
+        for i in range(n):
+            # walk up from the leaf, filling the path from its end (root first in the result)
+            node = i
+            pos = offsets[i + 1]
+            while parent[node] != -1:
+                pos -= 1
+                codes[pos] = branch[node]
+                # inner nodes are numbered so that the root is syn1 row 0
+                points[pos] = <uint32_t>(root - parent[node])
+                node = parent[node]
+    return points_arr, codes_arr, offsets_arr
+
+
+def openmp_enabled():
+    """Whether this module was compiled with OpenMP."""
+    return bool(w2vm_openmp_on())
+
+
+cdef extern from *:
+    """
+    static int w2vm_cpu_has_avx2_fma(void) {
+    #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    #else
+        return 0;
+    #endif
+    }
+    """
+    int w2vm_cpu_has_avx2_fma() nogil
+
+
+def cpu_has_avx2_fma():
+    """Whether this CPU can run the AVX2 + FMA build of the kernels."""
+    return bool(w2vm_cpu_has_avx2_fma())
