@@ -27,6 +27,8 @@ def test_round_trip_with_levels_and_counts(tmp_path, kv):
     meta = json.loads((tmp_path / "vec.meta.json").read_text())
     assert meta["levels"] == [2, 8] and meta["format_version"] == npy_vocab.FORMAT_VERSION
     back = KeyedVectors.load(base)
+    assert back._state._key_to_index is None  # built on first use, not at load
+    assert back.key_to_index == kv.key_to_index
     assert back.index_to_key == kv.index_to_key and back.levels == [2, 8]
     np.testing.assert_array_equal(back.vectors, kv.vectors)
     np.testing.assert_array_equal(back.expandos["count"], [50, 40, 30, 20, 10])

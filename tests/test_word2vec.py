@@ -440,3 +440,24 @@ def test_shared_corpus_small_quality():
     pairs = shared_data("eval", "wordsim353.tsv")
     _, spearman, _ = model.wv.evaluate_word_pairs(str(pairs))
     assert spearman[0] > 0.2
+
+
+def test_hogbatch_learns_every_level_and_is_reproducible(topic_corpus, tmp_path):
+    topics, sentences = topic_corpus
+    runs = []
+    for _ in range(2):
+        model = Word2Vec(sentences, vector_size=32, levels=[8, 32], min_count=1, workers=1,
+                         epochs=5, seed=4, sg=1, negative=5, hogbatch=True, compute_loss=True)
+        runs.append(model.wv.vectors.copy())
+        for level in (8, 32):
+            assert topic_purity(model.wv, topics, level=level) > 0.8
+        assert model.loss_history[-1][1] < model.loss_history[0][1]
+    np.testing.assert_array_equal(runs[0], runs[1])
+    model.save(tmp_path / "hb")
+    assert Word2Vec.load(tmp_path / "hb").hogbatch is True
+
+
+def test_hogbatch_needs_skipgram_negative_sampling():
+    for params in (dict(sg=0), dict(sg=1, hs=1, negative=0), dict(sg=1, hs=1, negative=5)):
+        with pytest.raises(ValueError, match="hogbatch"):
+            Word2Vec(hogbatch=True, **params)

@@ -124,3 +124,17 @@ def test_deleted_nodes_still_route(dataset):
     assert not (ids % 4 == 0).any()
     ref = exact_neighbors(index, queries, 10)
     assert recall_at_k(ids, ref) >= 0.9
+
+
+@pytest.mark.parametrize("cls_name", ["HNSWIndex", "LSHIndex"])
+def test_visited_tags_wrap_around(cls_name):
+    # The visited set is a uint16 generation counter per thread: more than
+    # 65,535 searches through one pooled array must stay exact.
+    import w2vm.similarities as sim
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 8)).astype(np.float32)
+    index = getattr(sim, cls_name)(seed=0, n_threads=1).build(x)
+    q = np.repeat(x, 1100, axis=0)[:70_000]
+    for _ in range(2):
+        ids, _ = index.search(q, k=1)
+        np.testing.assert_array_equal(ids[:, 0], np.repeat(np.arange(64), 1100)[:70_000])

@@ -39,12 +39,12 @@ def paths(base):
     }
 
 
-def _check_keys(index_to_key, where, may_have_surrogates=True):
-    """Validate keys and return ``key_to_index``.
+def _check_keys(index_to_key, where, may_have_surrogates=True, build_index=True):
+    """Validate keys; return ``key_to_index`` (or ``None`` when not ``build_index``).
 
     Keys must be JSON-representable scalars (str or int), unique and UTF-8
-    encodable. The dict is built once and doubles as the duplicate check,
-    which keeps loading a million keys cheap.
+    encodable. When the dict is wanted it doubles as the duplicate check;
+    otherwise a set (about half the cost) does.
     """
     if not isinstance(index_to_key, list):
         raise ValueError(f"{where}: the vocabulary must be a JSON list of keys, got {type(index_to_key).__name__}")
@@ -57,8 +57,13 @@ def _check_keys(index_to_key, where, may_have_surrogates=True):
                 strings.append(key)
             elif isinstance(key, bool) or not isinstance(key, (int, np.integer)):
                 raise ValueError(f"{where}: key #{i} is {key!r} ({type(key).__name__}); keys must be str or int")
-    key_to_index = dict(zip(index_to_key, range(len(index_to_key))))
-    if len(key_to_index) != len(index_to_key):
+    if build_index:
+        key_to_index = dict(zip(index_to_key, range(len(index_to_key))))
+        n_unique = len(key_to_index)
+    else:
+        key_to_index = None
+        n_unique = len(set(index_to_key))
+    if n_unique != len(index_to_key):
         seen = set()
         dup = next(k for k in index_to_key if k in seen or seen.add(k))
         raise ValueError(f"{where}: duplicate key {dup!r}")
@@ -207,7 +212,7 @@ def _check_finite(path, vectors):
         raise ValueError(f"{path}: row {bad} contains NaN or infinity")
 
 
-def load_base(base, mmap=None, check_finite=None, _with_index=False):
+def load_base(base, mmap=None, check_finite=None):
     """Load and validate the files written by :func:`save_base` (or by word2vec-matryoshka).
 
     Parameters
@@ -243,7 +248,8 @@ def load_base(base, mmap=None, check_finite=None, _with_index=False):
     vectors = _load_matrix(p["npy"], mmap)
     index_to_key, raw = _read_json(p["vocab"], "vocabulary", with_raw=True)
     # Decoded UTF-8 can only hold a lone surrogate through a JSON "\\uXXXX" escape.
-    key_to_index = _check_keys(index_to_key, p["vocab"], may_have_surrogates=b"\\u" in raw)
+    # The key -> index dict is left to the caller (KeyedVectors builds it lazily); a set checks duplicates.
+    _check_keys(index_to_key, p["vocab"], may_have_surrogates=b"\\u" in raw, build_index=False)
     del raw
     if len(index_to_key) != vectors.shape[0]:
         raise ValueError(
@@ -264,8 +270,6 @@ def load_base(base, mmap=None, check_finite=None, _with_index=False):
         check_finite = mmap is None
     if check_finite:
         _check_finite(p["npy"], vectors)
-    if _with_index:
-        return index_to_key, vectors, meta, key_to_index
     return index_to_key, vectors, meta
 
 

@@ -483,7 +483,7 @@ def train_file_chunks(Trainer trainer, ByteVocab lookup, path, const int64_t[::1
     if n_chunks == 0:
         return effective, raw, sentences, losses
     with nogil, parallel(num_threads=nthreads):
-        reader = new_reader(c_path, trainer.cfg.size, max_chunk, max_sentence_length)
+        reader = new_reader(c_path, &trainer.cfg, max_chunk, max_sentence_length)
         for chunk in prange(n_chunks, schedule="dynamic"):
             if reader == NULL:
                 failed = 1
@@ -507,7 +507,7 @@ ctypedef struct ChunkReader:
     Scratch *scratch
 
 
-cdef ChunkReader *new_reader(const char *path, int size, int64_t max_chunk,
+cdef ChunkReader *new_reader(const char *path, const TrainConfig *c, int64_t max_chunk,
                              int64_t max_sentence_length) noexcept nogil:
     cdef ChunkReader *r = <ChunkReader *>malloc(sizeof(ChunkReader))
     if r == NULL:
@@ -515,7 +515,7 @@ cdef ChunkReader *new_reader(const char *path, int size, int64_t max_chunk,
     r.fp = fopen(path, "rb")
     r.text = <uint8_t *>malloc(max_chunk + 1)
     r.ids = <uint32_t *>malloc((max_sentence_length + 1) * sizeof(uint32_t))
-    r.scratch = new_scratch(size, max_sentence_length)
+    r.scratch = new_scratch(c, max_sentence_length)
     if r.fp == NULL or r.text == NULL or r.ids == NULL or r.scratch == NULL:
         free_reader(r)
         return NULL

@@ -21,13 +21,23 @@ _EXTENDED_KEY_TYPES = (str, int, np.integer, np.ndarray)
 class _State:
     """One consistent view: vectors, keys, and the norm cache computed from exactly these vectors."""
 
-    __slots__ = ("vectors", "index_to_key", "key_to_index", "norms")
+    __slots__ = ("vectors", "index_to_key", "_key_to_index", "norms")
 
     def __init__(self, vectors, index_to_key, key_to_index):
         self.vectors = vectors
         self.index_to_key = index_to_key
-        self.key_to_index = key_to_index
+        self._key_to_index = key_to_index  # None: built from index_to_key on first use
         self.norms = {}  # level -> (norms, norms with zeros replaced by 1)
+
+    @property
+    def key_to_index(self):
+        # Lazy so that loading (e.g. memory-mapping a million keys) does not pay for a dict that
+        # vector-only users (indexes, knn on arrays) never need. Two threads racing here build
+        # equal dicts; either one may win.
+        k2i = self._key_to_index
+        if k2i is None:
+            k2i = self._key_to_index = dict(zip(self.index_to_key, range(len(self.index_to_key))))
+        return k2i
 
 
 class KeyedVectorsStorage:
@@ -71,7 +81,7 @@ class KeyedVectorsStorage:
             raise ValueError(f"vectors must have shape (n, {self.vector_size}), got {value.shape}")
         with self._lock:
             st = self._state
-            self._state = _State(value, st.index_to_key, st.key_to_index)
+            self._state = _State(value, st.index_to_key, st._key_to_index)
 
     @property
     def index_to_key(self):
@@ -82,7 +92,7 @@ class KeyedVectorsStorage:
     def index_to_key(self, value):
         with self._lock:
             st = self._state
-            self._state = _State(st.vectors, value, st.key_to_index)
+            self._state = _State(st.vectors, value, st._key_to_index)
 
     @property
     def key_to_index(self):
@@ -99,7 +109,7 @@ class KeyedVectorsStorage:
         """Forget cached norms; call after modifying :attr:`vectors` in place (training does)."""
         with self._lock:
             st = self._state
-            self._state = _State(st.vectors, st.index_to_key, st.key_to_index)
+            self._state = _State(st.vectors, st.index_to_key, st._key_to_index)
 
     @property
     def norms(self):
@@ -356,7 +366,7 @@ class KeyedVectorsStorage:
             for attr in self.expandos:
                 self.expandos[attr] = self.expandos[attr][order]
             vectors = np.ascontiguousarray(st.vectors[order]) if len(st.vectors) else st.vectors
-            self._state = _State(vectors, index_to_key, {k: i for i, k in enumerate(index_to_key)})
+            self._state = _State(vectors, index_to_key, None)
 
     def unit_normalize_all(self):
         """Replace every vector by its unit-length version (destroys the magnitudes)."""

@@ -45,4 +45,15 @@ static inline void w2vm_scale(float alpha, float *x, int n) {
     for (int i = 0; i < n; i++) x[i] *= alpha;
 }
 
+/* Ask for a row's cache lines ahead of use: output rows of negative samples
+ * are random and mostly not in cache, so their latency otherwise dominates. */
+static inline void w2vm_prefetch_row(const float *row, int n) {
+#if defined(__GNUC__) || defined(__clang__)
+    const char *p = (const char *)row;
+    for (int i = 0; i < n * (int)sizeof(float); i += 64) __builtin_prefetch(p + i, 1, 3);
+#else
+    (void)row; (void)n;
+#endif
+}
+
 #endif

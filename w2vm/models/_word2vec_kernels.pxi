@@ -30,6 +30,7 @@ cdef extern from "_vecmath.h" nogil:
     void w2vm_axpy(float alpha, const float *x, float *y, int n)
     void w2vm_pair_update(float g, const float *hidden, float *out, float *err, int n)
     void w2vm_scale(float alpha, float *x, int n)
+    void w2vm_prefetch_row(const float *row, int n)
 
 cdef extern from *:
     """
@@ -57,6 +58,7 @@ ctypedef struct TrainConfig:
     int compute_loss
     int do_sample
     int use_blas          # vector ops through BLAS instead of the plain loops
+    int hogbatch          # skip-gram NS: one set of negatives per window (Ji et al. 2016)
     int size
     int n_levels
     int level_ends[MAX_LEVELS]
@@ -74,9 +76,10 @@ ctypedef struct TrainConfig:
 
 
 ctypedef struct Scratch:
-    float *hidden        # CBOW: mean/sum of the context rows
-    float *error         # gradient accumulated for the input row(s)
+    float *hidden        # CBOW: mean/sum of the context rows; HogBatch: an output row's update
+    float *error         # gradient accumulated for the input row(s); HogBatch: one row per context
     uint32_t *sentence   # the sentence after subsampling
+    uint32_t *outputs    # HogBatch: the target and the window's negatives
     double loss[MAX_LEVELS]
     uint64_t rng
 
@@ -175,20 +178,92 @@ cdef inline void train_targets(const TrainConfig *c, Scratch *s, const float *hi
                                uint32_t target, float alpha) noexcept nogil:
     """All output rows for predicting ``target`` from ``hidden``: HS path and/or NS samples."""
     cdef int64_t k
-    cdef int d
+    cdef int d, n_out
     cdef uint32_t negative_word
     cdef int size = c.size
     if c.hs:
         for k in range(c.hs_offsets[target], c.hs_offsets[target + 1]):
+            w2vm_prefetch_row(c.syn1 + <int64_t>c.hs_points[k] * size, size)
+        for k in range(c.hs_offsets[target], c.hs_offsets[target + 1]):
             train_output_row(c, s, hidden, c.syn1 + <int64_t>c.hs_points[k] * size,
                              <float>(1 - c.hs_codes[k]), alpha)
     if c.negative:
-        train_output_row(c, s, hidden, c.syn1neg + <int64_t>target * size, 1.0, alpha)
+        # draw the negatives first so their rows can be fetched while the target trains
+        n_out = 0
         for d in range(c.negative):
             negative_word = draw_negative(c, &s.rng)
-            if negative_word == target:
+            if negative_word != target:
+                s.outputs[n_out] = negative_word
+                n_out += 1
+                w2vm_prefetch_row(c.syn1neg + <int64_t>negative_word * size, size)
+        train_output_row(c, s, hidden, c.syn1neg + <int64_t>target * size, 1.0, alpha)
+        for d in range(n_out):
+            train_output_row(c, s, hidden, c.syn1neg + <int64_t>s.outputs[d] * size, 0.0, alpha)
+
+
+cdef void sg_ns_window(const TrainConfig *c, Scratch *s, int64_t centre, int64_t lo, int64_t hi,
+                       float alpha) noexcept nogil:
+    """HogBatch skip-gram NS for one window: the contexts share the target and negatives.
+
+    Every (context, output) pair sees the rows as they were at the start of the
+    window: errors for the inputs and the update of each output row are
+    accumulated, then applied. Each output row is read once per window instead
+    of once per context word, which is what makes it cheap.
+    """
+    cdef int size = c.size, n_out = 0, d, o, j, level, start, end
+    cdef int64_t k, n_ctx = 0
+    cdef uint32_t target = s.sentence[centre], w
+    cdef float score, total
+    cdef float grad[MAX_LEVELS]
+    cdef float label
+    cdef float *out_row
+    cdef const float *in_row
+    cdef float *err
+    s.outputs[n_out] = target
+    n_out += 1
+    for d in range(c.negative):
+        w = draw_negative(c, &s.rng)
+        if w != target:
+            s.outputs[n_out] = w
+            n_out += 1
+            w2vm_prefetch_row(c.syn1neg + <int64_t>w * size, size)
+    n_ctx = hi - lo - 1
+    memset(s.error, 0, n_ctx * size * sizeof(float))
+    for o in range(n_out):
+        out_row = c.syn1neg + <int64_t>s.outputs[o] * size
+        label = 1.0 if o == 0 else 0.0
+        memset(s.hidden, 0, size * sizeof(float))
+        j = 0
+        for k in range(lo, hi):
+            if k == centre:
                 continue
-            train_output_row(c, s, hidden, c.syn1neg + <int64_t>negative_word * size, 0.0, alpha)
+            in_row = c.syn0 + <int64_t>s.sentence[k] * size
+            err = s.error + j * size
+            j += 1
+            score = 0.0
+            start = 0
+            for level in range(c.n_levels):
+                end = c.level_ends[level]
+                score = score + w2vm_dot(in_row + start, out_row + start, end - start)
+                grad[level] = c.level_weights[level] * (label - sigmoid(score)) * alpha
+                if c.compute_loss:
+                    s.loss[level] += neg_log_sigmoid(score if o == 0 else -score)
+                start = end
+            total = 0.0
+            for level in range(c.n_levels - 1, -1, -1):
+                total = total + grad[level]
+                start = c.level_ends[level - 1] if level > 0 else 0
+                if total != 0.0:
+                    # err += g * out (old row); the row's own update waits in s.hidden
+                    w2vm_axpy(total, out_row + start, err + start, c.level_ends[level] - start)
+                    w2vm_axpy(total, in_row + start, s.hidden + start, c.level_ends[level] - start)
+        w2vm_axpy(1.0, s.hidden, out_row, size)
+    j = 0
+    for k in range(lo, hi):
+        if k == centre:
+            continue
+        w2vm_axpy(1.0, s.error + j * size, c.syn0 + <int64_t>s.sentence[k] * size, size)
+        j += 1
 
 
 cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *words,
@@ -217,10 +292,15 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
         hi = i + c.window + 1 - reduced
         if hi > n:
             hi = n
-        if c.sg:
+        if c.sg and c.hogbatch:
+            if hi - lo > 1:
+                sg_ns_window(c, s, i, lo, hi, alpha)
+        elif c.sg:
             for j in range(lo, hi):
                 if j == i:
                     continue
+                if j + 1 < hi:
+                    w2vm_prefetch_row(c.syn0 + <int64_t>s.sentence[j + 1] * size, size)
                 # the context word's input row predicts the centre word
                 row = c.syn0 + <int64_t>s.sentence[j] * size
                 memset(s.error, 0, size * sizeof(float))
@@ -248,15 +328,17 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
     return n
 
 
-cdef Scratch *new_scratch(int size, int64_t max_sentence_length) noexcept nogil:
+cdef Scratch *new_scratch(const TrainConfig *c, int64_t max_sentence_length) noexcept nogil:
     """Per-thread buffers; NULL when memory runs out."""
     cdef Scratch *s = <Scratch *>calloc(1, sizeof(Scratch))
     if s == NULL:
         return NULL
-    s.hidden = <float *>malloc(size * sizeof(float))
-    s.error = <float *>malloc(size * sizeof(float))
+    s.hidden = <float *>malloc(c.size * sizeof(float))
+    # HogBatch keeps one error row per context word of a window
+    s.error = <float *>malloc(c.size * (2 * c.window if c.hogbatch else 1) * sizeof(float))
     s.sentence = <uint32_t *>malloc((max_sentence_length + 1) * sizeof(uint32_t))
-    if s.hidden == NULL or s.error == NULL or s.sentence == NULL:
+    s.outputs = <uint32_t *>malloc((c.negative + 1) * sizeof(uint32_t))
+    if s.hidden == NULL or s.error == NULL or s.sentence == NULL or s.outputs == NULL:
         free_scratch(s)
         return NULL
     return s
@@ -264,6 +346,7 @@ cdef Scratch *new_scratch(int size, int64_t max_sentence_length) noexcept nogil:
 
 cdef void free_scratch(Scratch *s) noexcept nogil:
     if s != NULL:
+        free(s.outputs)
         free(s.sentence)
         free(s.error)
         free(s.hidden)
@@ -285,7 +368,8 @@ cdef class Trainer:
     def __init__(self, *, float[:, ::1] syn0, syn1neg, syn1, sample_ints, alias_prob,
                  alias_index, hs_points, hs_codes, hs_offsets, levels, level_weights,
                  int sg, int hs, int negative, int cbow_mean, int window,
-                 bint shrink_windows, bint compute_loss, bint do_sample, str vector_ops="loops"):
+                 bint shrink_windows, bint compute_loss, bint do_sample, str vector_ops="loops",
+                 bint hogbatch=False):
         cdef uint32_t vocab_size = syn0.shape[0]
         cdef int size = syn0.shape[1]
         cdef int j
@@ -321,6 +405,9 @@ cdef class Trainer:
         if vector_ops not in ("loops", "blas"):
             raise ValueError(f"vector_ops must be 'loops' or 'blas', got {vector_ops!r}")
         self.cfg.use_blas = vector_ops == "blas"
+        if hogbatch and not (sg and negative and not hs):
+            raise ValueError("hogbatch needs skip-gram with negative sampling only (sg=1, negative>0, hs=0)")
+        self.cfg.hogbatch = hogbatch
         self.cfg.size = size
         self.cfg.vocab_size = vocab_size
         self.n_levels = len(levels)
@@ -418,7 +505,7 @@ cdef int _run_jobs(const TrainConfig *c, const uint32_t *words, const int64_t *o
     cdef Scratch *s
     cdef int nthreads = workers if workers < n_jobs else <int>n_jobs
     with parallel(num_threads=nthreads):
-        s = new_scratch(c.size, max_len)
+        s = new_scratch(c, max_len)
         for job in prange(n_jobs, schedule="dynamic"):
             if s == NULL:
                 failed = 1  # every write stores the same value: no race that matters

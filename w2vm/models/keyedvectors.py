@@ -462,15 +462,14 @@ class KeyedVectors(KeyedVectorsStorage):
             Scan for NaN/inf (default: only when not memory-mapping).
         """
         from w2vm.io.npy_vocab import load_base, load_counts, paths
-        index_to_key, vectors, meta, key_to_index = load_base(base, mmap=mmap, check_finite=check_finite,
-                                                              _with_index=True)
+        index_to_key, vectors, meta = load_base(base, mmap=mmap, check_finite=check_finite)
         d = vectors.shape[1]
         try:
             levels = validate_levels(meta.get("levels"), d)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{paths(base)['meta']}: bad levels: {exc}") from None
         kv = cls(d, levels=levels)
-        kv._state = _State(vectors, index_to_key, key_to_index)
+        kv._state = _State(vectors, index_to_key, None)  # key_to_index is built on first use
         kv.next_index = len(index_to_key)
         counts = load_counts(base, meta, len(index_to_key))
         kv.expandos = {"count": counts if counts is not None else np.zeros(len(index_to_key), np.int64)}
@@ -494,7 +493,7 @@ class KeyedVectors(KeyedVectorsStorage):
             fname, fvocab=fvocab, binary=binary, encoding=encoding, unicode_errors=unicode_errors,
             limit=limit, datatype=datatype, no_header=no_header)
         kv = cls(vectors.shape[1], dtype=datatype)
-        kv._state = _State(vectors, keys, {k: i for i, k in enumerate(keys)})
+        kv._state = _State(vectors, keys, None)
         kv.next_index = len(keys)
         kv.expandos = {"count": counts}
         return kv

@@ -37,7 +37,7 @@ _SAVED_PARAMS = (
     "vector_size", "alpha", "window", "min_count", "max_vocab_size", "sample", "seed", "workers",
     "min_alpha", "sg", "hs", "negative", "ns_exponent", "cbow_mean", "epochs", "null_word",
     "sorted_vocab", "batch_words", "compute_loss", "comment", "max_final_vocab", "shrink_windows",
-    "levels", "level_weights", "verbose", "progress_interval",
+    "levels", "level_weights", "verbose", "progress_interval", "hogbatch",
 )
 # training state that makes load(base).train(...) continue exactly where save() stopped
 _SAVED_STATE = ("corpus_count", "corpus_total_words", "effective_min_count", "epochs_trained",
@@ -95,6 +95,11 @@ class Word2Vec:
         Log gensim-style progress lines on the ``w2vm`` logger.
     progress_interval : float
         Seconds between progress lines.
+    hogbatch : bool
+        Skip-gram with negative sampling only: share one set of negative samples
+        among the context words of a window (Ji et al., 2016, "HogBatch"), so each
+        output row is read once per window. See ``benchmarks/README.md`` for its
+        speed and quality here.
     seed : int, optional
         Random seed (gensim's default 1, or the value of the last ``set_seed``).
         With ``workers=1`` two runs give bit-identical vectors.
@@ -106,7 +111,7 @@ class Word2Vec:
                  hashfxn=hash, epochs=5, null_word=0, trim_rule=None, sorted_vocab=1,
                  batch_words=10000, compute_loss=False, callbacks=(), comment=None,
                  max_final_vocab=None, shrink_windows=True, levels=None, level_weights=None,
-                 verbose=False, progress_interval=1.0):
+                 verbose=False, progress_interval=1.0, hogbatch=False):
         self.vector_size = _check_int("vector_size", vector_size, 1)
         self.alpha = _check_float("alpha", alpha, 0.0)
         self.min_alpha = _check_float("min_alpha", min_alpha, 0.0)
@@ -141,6 +146,10 @@ class Word2Vec:
         self.level_weights = validate_level_weights(level_weights, self.levels)
         self.verbose = bool(verbose)
         self.progress_interval = _check_float("progress_interval", progress_interval, 0.0)
+        self.hogbatch = bool(hogbatch)
+        if self.hogbatch and not (self.sg and self.negative and not self.hs):
+            raise ValueError("hogbatch=True needs skip-gram with negative sampling only "
+                             "(sg=1, negative>0, hs=0)")
 
         self.wv = KeyedVectors(self.vector_size, levels=self.levels)
         self.syn1neg = np.zeros((0, self.vector_size), dtype=np.float32)
@@ -381,7 +390,7 @@ class Word2Vec:
             levels=self.levels, level_weights=self.level_weights, sg=self.sg, hs=self.hs,
             negative=self.negative, cbow_mean=self.cbow_mean, window=self.window,
             shrink_windows=self.shrink_windows, compute_loss=compute_loss,
-            do_sample=bool(self.sample))
+            do_sample=bool(self.sample), hogbatch=self.hogbatch)
         reporter = ProgressReporter(verbose=verbose, interval=interval, callback=progress,
                                     epochs=epochs, total_examples=total_examples,
                                     total_words=total_words)

@@ -13,6 +13,7 @@ from w2vm.similarities._distances cimport (
     w2vm_dot_scalar, w2vm_topk_push, w2vm_maxheap_drain_sorted, W2VM_METRIC_L2,
 )
 from w2vm.similarities._omp_compat cimport w2vm_thread_num, w2vm_max_threads
+from scipy.linalg.cython_blas cimport sdot
 
 w2vm_kernels_init(0)
 KERNEL = w2vm_kernel_name.decode()
@@ -78,10 +79,12 @@ def rerank(const float[:, ::1] vectors, const float[::1] inv_norms, int metric,
 def kernel_timing(const float[:, ::1] a, const float[:, ::1] b, int repeats, int which):
     """Sum of a[i] . b[j] over all pairs, ``repeats`` times (for benchmarks).
 
-    which: 0 = the dispatched kernel, 1 = plain scalar loop.
+    which: 0 = the dispatched kernel (SIMD), 1 = plain scalar loop,
+    2 = BLAS ``sdot`` through scipy's cython_blas (one call per pair, as an
+    index would have to make it).
     """
     cdef int64_t i, j, r
-    cdef int n = a.shape[1]
+    cdef int n = a.shape[1], one = 1
     cdef double total = 0
     with nogil:
         for r in range(repeats):
@@ -89,6 +92,8 @@ def kernel_timing(const float[:, ::1] a, const float[:, ::1] b, int repeats, int
                 for j in range(b.shape[0]):
                     if which == 0:
                         total += w2vm_dot_fn(&a[i, 0], &b[j, 0], n)
-                    else:
+                    elif which == 1:
                         total += w2vm_dot_scalar(&a[i, 0], &b[j, 0], n)
+                    else:
+                        total += sdot(&n, <float *> &a[i, 0], &one, <float *> &b[j, 0], &one)
     return total

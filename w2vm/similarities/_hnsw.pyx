@@ -15,7 +15,7 @@ Python validates every array (shapes, dtypes, id ranges) before calling in;
 nothing here checks again, because it runs without the GIL.
 """
 from cython.parallel cimport prange
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memset, memcpy
 from libc.math cimport INFINITY
@@ -50,8 +50,8 @@ cdef struct Graph:
 
 
 cdef struct Scratch:
-    uint32_t *visited
-    uint32_t tag
+    uint16_t *visited      # uint16 tags: half the cache footprint of uint32
+    uint16_t tag
     int64_t n_visited_cap
     w2vm_pair *cand
     int64_t cand_cap
@@ -87,7 +87,7 @@ cdef inline int read_links(Graph *g, int32_t node, int level, int32_t *out) noex
 
 
 cdef int scratch_init(Scratch *s, int64_t n_cap, int64_t ef, int M0,
-                      uint32_t *visited) noexcept nogil:
+                      uint16_t *visited) noexcept nogil:
     s.visited = visited
     s.n_visited_cap = n_cap
     s.tag = 0
@@ -115,17 +115,17 @@ cdef void scratch_free(Scratch *s) noexcept nogil:
     free(s.nbuf)
 
 
-cdef inline uint32_t next_tag(Scratch *s, uint32_t *tag_store) noexcept nogil:
+cdef inline uint16_t next_tag(Scratch *s, uint16_t *tag_store) noexcept nogil:
     # A per-thread generation counter makes "clear the visited set" O(1); the
     # array is only wiped when the counter wraps around.
     tag_store[0] += 1
     if tag_store[0] == 0:
-        memset(s.visited, 0, s.n_visited_cap * sizeof(uint32_t))
+        memset(s.visited, 0, s.n_visited_cap * sizeof(uint16_t))
         tag_store[0] = 1
     return tag_store[0]
 
 
-cdef int64_t search_layer(Graph *g, Scratch *s, uint32_t *tag_store, const float *q,
+cdef int64_t search_layer(Graph *g, Scratch *s, uint16_t *tag_store, const float *q,
                           int32_t ep, float ep_d, int64_t ef, int level,
                           const uint8_t *allowed) noexcept nogil:
     """Best-first search of one layer; returns the size of the result max-heap ``s.res``.
@@ -133,7 +133,7 @@ cdef int64_t search_layer(Graph *g, Scratch *s, uint32_t *tag_store, const float
     With ``allowed`` the walk still passes through disallowed nodes (they keep
     the graph connected) but only allowed ones enter the results.
     """
-    cdef uint32_t tag = next_tag(s, tag_store)
+    cdef uint16_t tag = next_tag(s, tag_store)
     cdef int64_t cand_size = 0, res_size = 0
     cdef float lower, d
     cdef w2vm_pair c
@@ -316,7 +316,7 @@ cdef void set_own_links(Graph *g, Scratch *s, int32_t x, int level, int n_sel) n
     w2vm_lock_unset(&g.locks[x])
 
 
-cdef void insert_one(Graph *g, Scratch *s, uint32_t *tag_store, int32_t x, int64_t ef_c,
+cdef void insert_one(Graph *g, Scratch *s, uint16_t *tag_store, int32_t x, int64_t ef_c,
                      int64_t *state, w2vm_lock_t *global_lock) noexcept nogil:
     cdef int L = g.levels[x]
     cdef int32_t ep
@@ -381,7 +381,7 @@ cdef void fill_graph(Graph *g, const float[:, ::1] data, const int32_t[:, ::1] l
 def insert_batch(const float[:, ::1] data, int32_t[:, ::1] links0, const int32_t[::1] levels,
                  const int64_t[::1] upper_off, int32_t[::1] upper, int M, int metric,
                  const int32_t[::1] new_slots, int64_t ef_construction, int64_t[::1] state,
-                 uint32_t[:, ::1] visited, uint32_t[::1] tags, int n_threads):
+                 uint16_t[:, ::1] visited, uint16_t[::1] tags, int n_threads):
     """Insert ``new_slots`` (rows of ``data`` already written, links zeroed).
 
     ``state`` is ``[entry point, max level]``, updated in place; the graph must
@@ -431,7 +431,7 @@ def insert_batch(const float[:, ::1] data, int32_t[:, ::1] links0, const int32_t
 def search_batch(const float[:, ::1] data, const int32_t[:, ::1] links0, const int32_t[::1] levels,
                  const int64_t[::1] upper_off, const int32_t[::1] upper, int M, int metric,
                  int32_t entry, int max_level, const float[:, ::1] queries, int64_t ef,
-                 const uint8_t[::1] allowed, uint32_t[:, ::1] visited, uint32_t[::1] tags,
+                 const uint8_t[::1] allowed, uint16_t[:, ::1] visited, uint16_t[::1] tags,
                  int n_threads, int32_t[:, ::1] out_ids, float[:, ::1] out_dist):
     """Search every query; writes the ``out_ids.shape[1]`` closest (sorted) per row.
 

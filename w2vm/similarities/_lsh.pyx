@@ -6,7 +6,7 @@ al., 2007) also visits buckets whose signature differs in the bits whose
 hyperplane the query is closest to, which is where its neighbours spill.
 """
 from cython.parallel cimport prange
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint64_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset
 from libc.math cimport INFINITY, fabsf
@@ -85,7 +85,7 @@ cdef int make_probes(const float *margin, int n_bits, int n_probe, uint64_t *mas
 
 def query(const float[:, ::1] planes, const uint64_t[:, ::1] keys, const int32_t[:, ::1] slots,
           const float[:, ::1] data, const float[:, ::1] queries, int n_bits, int n_probe, int metric,
-          const uint8_t[::1] allowed, uint32_t[:, ::1] visited, uint32_t[::1] tags, int n_threads,
+          const uint8_t[::1] allowed, uint16_t[:, ::1] visited, uint16_t[::1] tags, int n_threads,
           int32_t[:, ::1] out_ids, float[:, ::1] out_dist):
     """Candidates from every table's probed buckets, scored exactly on ``data``."""
     cdef int64_t n_q = queries.shape[0], k = out_ids.shape[1], n = keys.shape[1]
@@ -94,7 +94,7 @@ def query(const float[:, ::1] planes, const uint64_t[:, ::1] keys, const int32_t
     cdef int t, b, pr, np_used, tid
     cdef uint64_t sig, key
     cdef int32_t slot
-    cdef uint32_t tag
+    cdef uint16_t tag
     cdef float d
     cdef const uint8_t *allow = NULL
     cdef w2vm_pair *heaps
@@ -128,7 +128,7 @@ def query(const float[:, ::1] planes, const uint64_t[:, ::1] keys, const int32_t
             size = 0
             tags[tid] = tags[tid] + 1
             if tags[tid] == 0:
-                memset(&visited[tid, 0], 0, visited.shape[1] * sizeof(uint32_t))
+                memset(&visited[tid, 0], 0, visited.shape[1] * sizeof(uint16_t))
                 tags[tid] = 1
             tag = tags[tid]
             for t in range(n_tables):

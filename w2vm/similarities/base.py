@@ -630,7 +630,7 @@ class BaseIndex(abc.ABC):
             for i, (vis, tags) in enumerate(self._visited_pool):
                 if vis.shape[0] >= n_threads and vis.shape[1] == n:
                     return self._visited_pool.pop(i)
-        return np.zeros((n_threads, n), np.uint32), np.zeros(n_threads, np.uint32)
+        return np.zeros((n_threads, n), np.uint16), np.zeros(n_threads, np.uint16)
 
     def _return_visited(self, item):
         if item[0].shape[1] != len(self._ids):

@@ -97,8 +97,8 @@ class HNSWIndex(BaseIndex):
             self._state[:] = [first, self._levels[first]]
             slots = slots[1:]
         nt = self.n_threads
-        visited = np.zeros((nt, len(self._ids)), np.uint32)
-        tags = np.zeros(nt, np.uint32)
+        visited = np.zeros((nt, len(self._ids)), np.uint16)
+        tags = np.zeros(nt, np.uint16)
         _hnsw.insert_batch(self._data, self._links0, self._levels, self._upper_off, self._upper,
                            self.M, self._metric_code(), np.ascontiguousarray(slots, np.int32),
                            self.ef_construction, self._state, visited, tags, nt)
