@@ -461,3 +461,56 @@ def test_hogbatch_needs_skipgram_negative_sampling():
     for params in (dict(sg=0), dict(sg=1, hs=1, negative=0), dict(sg=1, hs=1, negative=5)):
         with pytest.raises(ValueError, match="hogbatch"):
             Word2Vec(hogbatch=True, **params)
+
+
+def test_predict_output_word(topic_corpus):
+    _, sentences = topic_corpus
+    model = Word2Vec(sentences, vector_size=16, min_count=1, workers=1, epochs=5, sg=0)
+    predicted = model.predict_output_word(["t0w1", "t0w2", "t0w3"], topn=5)
+    assert len(predicted) == 5
+    assert sum(w.startswith("t0") for w, _ in predicted) >= 4
+    assert all(0 <= p <= 1 for _, p in predicted)
+    assert model.predict_output_word(["nope"]) is None
+    assert len(model.predict_output_word(["t0w1"], topn=3, level=4)) == 3
+    with pytest.raises(TypeError):
+        model.predict_output_word("t0w1")
+    with pytest.raises(RuntimeError):
+        Word2Vec(sentences, vector_size=8, min_count=1, hs=1, negative=0, epochs=1).predict_output_word(["t0w1"])
+
+
+def test_load_rejects_broken_model_files(tmp_path, topic_corpus):
+    import json
+    _, sentences = topic_corpus
+    model = Word2Vec(sentences, vector_size=8, min_count=1, workers=1, epochs=1)
+    base = str(tmp_path / "m")
+    model.save(base)
+    (tmp_path / "m.syn1neg.npy").write_bytes(b"\x93NUMPY garbage")
+    with pytest.raises(ValueError, match="syn1neg"):
+        Word2Vec.load(base)
+    (tmp_path / "m.syn1neg.npy").unlink()
+    with pytest.raises(FileNotFoundError, match="output weights"):
+        Word2Vec.load(base)
+    model.save(base)
+    meta = json.loads((tmp_path / "m.meta.json").read_text())
+    meta["model"]["params"]["vector_size"] = 16
+    (tmp_path / "m.meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="meta.json"):
+        Word2Vec.load(base)
+    meta["model"]["params"] = {"no_such_param": 1}
+    (tmp_path / "m.meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="bad model parameters"):
+        Word2Vec.load(base)
+    with pytest.raises(FileNotFoundError):
+        Word2Vec.load(str(tmp_path / "missing"))
+
+
+def test_load_a_vectors_only_base_and_train_on(tmp_path, topic_corpus):
+    _, sentences = topic_corpus
+    model = Word2Vec(sentences, vector_size=8, min_count=1, workers=1, epochs=1)
+    model.wv.save(str(tmp_path / "vectors"))
+    loaded = Word2Vec.load(str(tmp_path / "vectors"))
+    assert loaded.wv.index_to_key == model.wv.index_to_key
+    loaded.train(sentences, total_examples=len(sentences), epochs=1)
+    mapped = Word2Vec.load(str(tmp_path / "vectors"), mmap="r")
+    with pytest.raises(ValueError, match="read-only"):
+        mapped.train(sentences, total_examples=len(sentences), epochs=1)

@@ -25,7 +25,7 @@ from w2vm.io.atomic import atomic_save_json, atomic_save_npy
 FORMAT_NAME = "w2vm-keyedvectors"
 FORMAT_VERSION = 1
 
-__all__ = ["save_base", "load_base", "load_counts", "paths", "FORMAT_VERSION"]
+__all__ = ["save_base", "load_base", "load_meta", "load_counts", "paths", "FORMAT_VERSION"]
 
 
 def paths(base):
@@ -254,15 +254,8 @@ def load_base(base, mmap=None, check_finite=None):
     if len(index_to_key) != vectors.shape[0]:
         raise ValueError(
             f"{p['vocab']}: {len(index_to_key)} keys, but {p['npy']} has {vectors.shape[0]} vectors")
-    meta = {}
-    if os.path.exists(p["meta"]):
-        meta = _read_json(p["meta"], "metadata")
-        if not isinstance(meta, dict):
-            raise ValueError(f"{p['meta']}: metadata must be a JSON object, got {type(meta).__name__}")
-        version = meta.get("format_version", FORMAT_VERSION)
-        if not isinstance(version, int) or version > FORMAT_VERSION:
-            raise ValueError(
-                f"{p['meta']}: format_version {version!r} is not supported (this w2vm reads up to {FORMAT_VERSION})")
+    meta = load_meta(base)
+    if meta:
         for field, actual in (("count", vectors.shape[0]), ("vector_size", vectors.shape[1])):
             if field in meta and meta[field] != actual:
                 raise ValueError(f"{p['meta']}: {field}={meta[field]!r} but {p['npy']} has {actual}")
@@ -271,6 +264,21 @@ def load_base(base, mmap=None, check_finite=None):
     if check_finite:
         _check_finite(p["npy"], vectors)
     return index_to_key, vectors, meta
+
+
+def load_meta(base):
+    """The object in ``base.meta.json``, checked for its format version; ``{}`` when there is none."""
+    p = paths(base)
+    if not os.path.exists(p["meta"]):
+        return {}
+    meta = _read_json(p["meta"], "metadata")
+    if not isinstance(meta, dict):
+        raise ValueError(f"{p['meta']}: metadata must be a JSON object, got {type(meta).__name__}")
+    version = meta.get("format_version", FORMAT_VERSION)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(
+            f"{p['meta']}: format_version {version!r} is not supported (this w2vm reads up to {FORMAT_VERSION})")
+    return meta
 
 
 def load_counts(base, meta, n):

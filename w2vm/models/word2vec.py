@@ -445,6 +445,34 @@ class Word2Vec:
             _call(cb, "on_train_end", self)
         return trained_total, raw_total
 
+    def predict_output_word(self, context_words_list, topn=10, level=None):
+        """The ``topn`` most probable centre words for some context words (gensim's method).
+
+        Needs negative sampling weights (``negative > 0``). With ``level=m`` the
+        prediction uses the prefix ``[:m]`` of the input and output vectors.
+        Returns ``[(word, probability), ...]``, or ``None`` when no context word is known.
+        """
+        from w2vm.levels import check_query_level
+
+        if not self.negative:
+            raise RuntimeError("predict_output_word needs a model trained with negative sampling")
+        if isinstance(context_words_list, str):
+            raise TypeError("context_words_list must be a list of words, not a string")
+        m = check_query_level(level, self.vector_size)
+        topn = _check_int("topn", topn, 1)
+        indices = [self.wv.key_to_index[w] for w in context_words_list if w in self.wv.key_to_index]
+        if not indices:
+            logger.warning("none of the context words %r is in the vocabulary", context_words_list)
+            return None
+        hidden = np.asarray(self.wv.vectors[indices, :m], dtype=np.float64)
+        hidden = hidden.mean(axis=0) if self.cbow_mean else hidden.sum(axis=0)
+        scores = np.asarray(self.syn1neg[:, :m], dtype=np.float64) @ hidden
+        scores -= scores.max()
+        probabilities = np.exp(scores)
+        probabilities /= probabilities.sum()
+        top = np.argsort(-probabilities, kind="stable")[:topn]
+        return [(self.wv.index_to_key[i], float(probabilities[i])) for i in top]
+
     def get_latest_training_loss(self):
         """Loss summed since the start of the last ``train`` call (``compute_loss=True``).
 
@@ -479,39 +507,55 @@ class Word2Vec:
     @classmethod
     def load(cls, base, mmap=None):
         """Load a model written by :meth:`save` (or a word2vec-matryoshka model base)."""
-        from w2vm.io.npy_vocab import load_base
+        from w2vm.io.npy_vocab import load_meta
 
         base = os.fspath(base)
+        meta_path = base + ".meta.json"
         kv = KeyedVectors.load(base, mmap=mmap)
-        _, _, meta = load_base(base, mmap="r")
-        model_meta = meta.get("model")
-        params = dict(model_meta["params"]) if model_meta else {}
-        if model_meta and model_meta.get("format") != MODEL_FORMAT:
-            raise ValueError(f"{base}.meta.json: not a w2vm model (format {model_meta.get('format')!r})")
-        if not model_meta:
+        model_meta = load_meta(base).get("model")
+        if model_meta is None:
             # a vectors-only base, e.g. word2vec-matryoshka's: gensim defaults around its vectors
-            params = {"vector_size": kv.vector_size, "levels": list(kv.levels)}
-        model = cls(**params)
+            model_meta = {"format": MODEL_FORMAT, "params": {"vector_size": kv.vector_size,
+                                                           "levels": list(kv.levels)}}
+            vectors_only = True
+        else:
+            vectors_only = False
+        if not isinstance(model_meta, dict) or model_meta.get("format") != MODEL_FORMAT:
+            raise ValueError(f"{meta_path}: not a w2vm model description")
+        params, state = model_meta.get("params"), model_meta.get("state", {})
+        if not isinstance(params, dict) or not isinstance(state, dict):
+            raise ValueError(f"{meta_path}: model params and state must be JSON objects")
+        try:
+            model = cls(**params)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{meta_path}: bad model parameters: {exc}") from None
+        if model.vector_size != kv.vector_size or model.levels != list(kv.levels):
+            raise ValueError(f"{meta_path}: vector_size/levels {model.vector_size}/{model.levels} do not "
+                             f"match the vectors ({kv.vector_size}/{list(kv.levels)})")
         model.wv = kv
         n = len(kv)
-        for name in ("syn1neg", "syn1"):
+        for name, wanted in (("syn1neg", model.negative), ("syn1", model.hs)):
             path = f"{base}.{name}.npy"
-            wanted = model.negative if name == "syn1neg" else model.hs
-            if wanted and os.path.exists(path):
-                array = np.load(path, mmap_mode=mmap if mmap in ("r", "r+", "c") else None,
-                                allow_pickle=False)
-                if array.dtype != np.float32 or array.shape != (n, model.vector_size):
-                    raise ValueError(f"{path}: expected float32 of shape {(n, model.vector_size)}, "
-                                     f"got {array.dtype} {array.shape}")
-                setattr(model, name, array)
-            elif wanted:
-                # a vectors-only base (e.g. word2vec-matryoshka's): fresh output weights
+            if not wanted:
+                continue
+            if vectors_only and not os.path.exists(path):
                 setattr(model, name, np.zeros((n, model.vector_size), dtype=np.float32))
-        state = model_meta.get("state", {}) if model_meta else {}
+                continue
+            if not os.path.exists(path):
+                raise FileNotFoundError(f"{path}: the model's output weights are missing")
+            try:
+                array = np.load(path, mmap_mode=mmap, allow_pickle=False)
+            except (ValueError, OSError, EOFError) as exc:
+                raise ValueError(f"{path}: not a readable .npy file ({exc})") from None
+            if array.dtype != np.float32 or array.shape != (n, model.vector_size) \
+                    or not array.flags.c_contiguous:
+                raise ValueError(f"{path}: expected C-ordered float32 of shape {(n, model.vector_size)}, "
+                                 f"got {array.dtype} {array.shape}")
+            setattr(model, name, array)
         for name in _SAVED_STATE:
             if name in state:
                 setattr(model, name, state[name])
-        model.loss_history = state.get("loss_history", [])
+        model.loss_history = list(state.get("loss_history", []))
         if not np.any(kv.expandos.get("count", 0)):
             # no counts saved: rank-based counts keep sampling tables usable (Zipf's law)
             kv.set_vecattr(list(range(n)), "count", np.maximum(1, 10 * (n - np.arange(n))))
