@@ -135,7 +135,12 @@ def interleaved_sweep(entries, values, knob, truth, queries_count, repeats):
             points[name].append({knob: v, "recall": r, "qps": queries_count / best[name]})
             print(f"  {name:<36} {knob}={v!s:<6} recall@10={r:.4f}  {queries_count / best[name]:9.0f} q/s",
                   flush=True)
-            if r >= STOP_RECALL:
+            done = r >= STOP_RECALL
+            # A funnel's recall plateaus at what its shortlist allows: stop there.
+            pts = points[name]
+            if len(pts) >= 3 and r - pts[-3]["recall"] < 0.003:
+                done = True
+            if done:
                 active.remove(name)
     return points
 
@@ -152,10 +157,11 @@ def main(argv=None):
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--build-threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=2, help="timings are the best of this many runs")
-    ap.add_argument("--funnel-level", type=int, default=50)
-    ap.add_argument("--funnel-factors", default="4,8,16")
-    ap.add_argument("--funnel-rotation", default=None,
-                    help="comma list of none,pca (default: none,pca for --train-gensim, else none)")
+    ap.add_argument("--funnel", default=None,
+                    help="funnel HNSW configs 'LEVEL:ROTATION:FACTORS;...', e.g. "
+                         "'50:none:4,16;25:pca:16,32' (default: 50:none:4,8,16 for w2vm vectors; "
+                         "for --train-gensim also pca-rotated ones, since gensim prefixes are not trained)")
+    ap.add_argument("--funnel-level", type=int, default=50, help="prefix for the IVF funnel")
     ap.add_argument("--stop-recall", type=float, default=0.97,
                     help="stop a sweep once recall@10 reaches this")
     ap.add_argument("--n-lists", type=int, default=0, help="IVF cells (0: round(2 sqrt(n)))")
@@ -174,9 +180,14 @@ def main(argv=None):
 
     global STOP_RECALL
     STOP_RECALL = args.stop_recall
-    if args.funnel_rotation is None:
-        args.funnel_rotation = "none,pca" if args.train_gensim else "none"
-    rotations = [None if r == "none" else r for r in args.funnel_rotation.split(",")]
+    if args.funnel is None:
+        args.funnel = ("50:none:4,16;50:pca:8,16,32,64;25:pca:16,32,64" if args.train_gensim
+                       else "50:none:4,8,16,32;25:none:8,16,32,64")
+    funnels = []
+    for spec in filter(None, args.funnel.split(";")):
+        f_level, f_rot, f_factors = spec.split(":")
+        funnels.append((int(f_level), None if f_rot == "none" else f_rot, [int(v) for v in f_factors.split(",")]))
+    rotations = sorted({rot for _, rot, _ in funnels}, key=str)
     sim = import_similarities()
     if args.train_gensim:
         base = HERE / "work" / "gensim-sg-mc1"
@@ -262,15 +273,16 @@ def main(argv=None):
         builds[name] = (dt, idx.memory_bytes(), {})
         graph[name] = lambda ef, idx=idx: idx.search(queries, k=k, ef=ef, n_threads=1)[0]
     lvl = args.funnel_level
-    for rot in rotations:
-        base_name = f"w2vm HNSW M=16 funnel@{lvl}" + (f" {rot}" if rot else "")
+    for f_level, rot, f_factors in funnels:
+        base_name = f"w2vm HNSW M=16 funnel@{f_level}" + (f" {rot}" if rot else "")
         if not (wanted(base_name) or wanted("w2vm-hnsw") or wanted("funnel")):
             continue
-        idx, dt = timed_build(base_name, lambda rot=rot: sim.HNSWIndex(
-            M=16, ef_construction=200, seed=1, n_threads=args.build_threads, rotation=rot).build(data, level=lvl))
-        for sf in [int(v) for v in args.funnel_factors.split(",")]:
+        idx, dt = timed_build(base_name, lambda rot=rot, f_level=f_level: sim.HNSWIndex(
+            M=16, ef_construction=200, seed=1, n_threads=args.build_threads, rotation=rot).build(
+                data, level=f_level))
+        for sf in f_factors:
             name = f"{base_name} x{sf}"
-            builds[name] = (dt, idx.memory_bytes(), {"index_level": lvl, "shortlist_factor": sf, "rotation": rot})
+            builds[name] = (dt, idx.memory_bytes(), {"index_level": f_level, "shortlist_factor": sf, "rotation": rot})
             graph[name] = lambda ef, idx=idx, sf=sf: idx.search(
                 queries, k=k, ef=ef, shortlist_factor=sf, n_threads=1)[0]
 
@@ -365,7 +377,7 @@ def main(argv=None):
         f = lambda v: f"{v:.0f}" if v else "-"  # noqa: E731
         print(f"{name:<36} {r['build_s']:8.1f} {mem:>10} {f(r['qps_at_0.90']):>10} {f(r['qps_at_0.95']):>10} "
               f"{max(p['recall'] for p in r['points']):10.3f}")
-    ratios = compare(results, lvl, args.funnel_factors, n_lists)
+    ratios = compare(results, n_lists)
     for key, val in ratios.items():
         print(f"{key}: {round(val, 3) if isinstance(val, float) else val}")
     if kernels:
@@ -415,7 +427,7 @@ def build_rounds(sim, data, args):
     Path(args.out + ".builds.json").write_text(json.dumps(out, indent=1))
 
 
-def compare(results, lvl, factors, n_lists):
+def compare(results, n_lists):
     out = {}
     h = results.get("hnswlib M=16")
     w = results.get("w2vm HNSW M=16")
@@ -426,7 +438,7 @@ def compare(results, lvl, factors, n_lists):
                 out[f"qps_ratio_full_at_{t}"] = w[f"qps_at_{t}"] / h[f"qps_at_{t}"]
             best = None
             for name, f in results.items():
-                if name.startswith(f"w2vm HNSW M=16 funnel@{lvl}") and f[f"qps_at_{t}"] and h[f"qps_at_{t}"]:
+                if name.startswith("w2vm HNSW M=16 funnel@") and f[f"qps_at_{t}"] and h[f"qps_at_{t}"]:
                     ratio = f[f"qps_at_{t}"] / h[f"qps_at_{t}"]
                     if best is None or ratio > best[0]:
                         best = (ratio, name)

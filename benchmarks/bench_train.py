@@ -67,6 +67,7 @@ class Run:
     vector_size: int = 100
     levels: tuple = None    # Matryoshka levels; None for gensim
     workers: int = None     # None: --workers
+    hogbatch: bool = False  # w2vm only
     default: bool = False
     note: str = ""
 
@@ -87,21 +88,28 @@ class Run:
 
 def _runs():
     L = MATRYOSHKA
-    runs = [
-        Run("w2vm-iter-sg-ns", "w2vm", "iter", levels=L, default=True),
-        Run("w2vm-iter-cbow-ns", "w2vm", "iter", sg=0, levels=L, default=True),
-        Run("w2vm-iter-sg-hs", "w2vm", "iter", hs=1, negative=0, levels=L, default=True),
-        Run("w2vm-file-sg-ns", "w2vm", "file", levels=L, default=True),
-        Run("w2vm-iter-sg-ns-L100", "w2vm", "iter", levels=(100,), default=True,
+    algos = {"sg-ns": dict(sg=1), "cbow-ns": dict(sg=0), "sg-hs": dict(sg=1, hs=1, negative=0),
+             "cbow-hs": dict(sg=0, hs=1, negative=0)}
+    runs = []
+    for algo, params in algos.items():
+        core = algo in ("sg-ns", "cbow-ns")
+        for mode in ("file", "iter"):
+            runs.append(Run(f"w2vm-{mode}-{algo}", "w2vm", mode, levels=L, default=core, **params))
+            runs.append(Run(f"gensim-{mode}-{algo}", "gensim", mode, default=core, **params))
+    runs += [
+        Run("w2vm-file-sg-ns-hogbatch", "w2vm", "file", levels=L, hogbatch=True, default=True,
+            note="HogBatch: one set of negatives per window"),
+        Run("w2vm-iter-sg-ns-hogbatch", "w2vm", "iter", levels=L, hogbatch=True,
+            note="HogBatch: one set of negatives per window"),
+        Run("w2vm-file-sg-ns-L100", "w2vm", "file", levels=(100,), default=True,
             note="single level: the cost of the Matryoshka levels"),
+        Run("w2vm-iter-sg-ns-L100", "w2vm", "iter", levels=(100,),
+            note="single level: the cost of the Matryoshka levels"),
+        Run("w2vm-file-sg-ns-w1", "w2vm", "file", levels=L, workers=1, default=True,
+            note="workers=1: thread scaling"),
         Run("w2vm-iter-sg-ns-w1", "w2vm", "iter", levels=L, workers=1, default=True,
             note="workers=1: thread scaling"),
-        Run("gensim-file-sg-ns", "gensim", "file", default=True),
-        Run("gensim-iter-sg-ns", "gensim", "iter", default=True),
-        Run("gensim-file-cbow-ns", "gensim", "file", sg=0, default=True),
-        Run("gensim-iter-cbow-ns", "gensim", "iter", sg=0, default=True),
-        Run("gensim-file-sg-hs", "gensim", "file", hs=1, negative=0),
-        Run("gensim-iter-sg-hs", "gensim", "iter", hs=1, negative=0),
+        Run("gensim-file-sg-ns-w1", "gensim", "file", workers=1, note="workers=1: thread scaling"),
         Run("gensim-d25-sg-ns", "gensim", "file", vector_size=25,
             note="gensim trained at d=25 (compare with level 25)"),
         Run("gensim-d50-sg-ns", "gensim", "file", vector_size=50,
@@ -133,7 +141,8 @@ def peak_rss_mb():
 def train_w2vm(run, corpus, epochs, workers):
     from w2vm.models.word2vec import LineSentence, Word2Vec
     model = Word2Vec(vector_size=run.vector_size, sg=run.sg, hs=run.hs, negative=run.negative,
-                     levels=list(run.levels), workers=workers, epochs=epochs, **COMMON)
+                     levels=list(run.levels), workers=workers, epochs=epochs, hogbatch=run.hogbatch,
+                     **COMMON)
     source = {"corpus_file": corpus} if run.mode == "file" else {"corpus_iterable": LineSentence(corpus)}
     t = time.perf_counter()
     model.build_vocab(**source)

@@ -1,10 +1,5 @@
 # cython: language_level=3
-"""Native word2vec kernels (AVX2 + FMA build).
-
-The code lives in two include files so that the same source is compiled
-twice: ``_word2vec_inner`` for the architecture's baseline instruction set,
-and on x86-64 ``_word2vec_inner_avx2`` with AVX2 and FMA. ``w2vm.models._native``
-picks the best one the CPU supports at import time (no ``-march=native``).
-"""
+# The AVX2 + FMA build of _word2vec_inner (see its docstring): the same source,
+# compiled with -mavx2 -mfma and imported only on CPUs that have both.
 include "_word2vec_kernels.pxi"
 include "_corpusfile.pxi"

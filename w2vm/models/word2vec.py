@@ -162,6 +162,7 @@ class Word2Vec:
         self.min_alpha_yet_reached = self.alpha
         self.running_training_loss = 0.0
         self.loss_history = []
+        self.current_epoch_loss = None  # per level, so far in the running epoch (compute_loss)
         self.raw_vocab = None
         self._tables = None
 
@@ -425,6 +426,7 @@ class Word2Vec:
                     effective += step.effective_words
                     loss += step.loss
                     self.min_alpha_yet_reached = step.alpha
+                    self.current_epoch_loss = loss.tolist() if compute_loss else None
                     reporter.update(examples, raw, effective, step.alpha,
                                     loss if compute_loss else None)
                 words_done += raw

@@ -11,12 +11,17 @@ from libc.math cimport INFINITY
 from w2vm.similarities._distances cimport (
     w2vm_pair, w2vm_kernels_init, w2vm_kernel_name, w2vm_dot_fn, w2vm_l2sq_fn,
     w2vm_dot_scalar, w2vm_topk_push, w2vm_maxheap_drain_sorted, W2VM_METRIC_L2,
+    w2vm_prefetch, w2vm_prefetch_row,
 )
 from w2vm.similarities._omp_compat cimport w2vm_thread_num, w2vm_max_threads
 from scipy.linalg.cython_blas cimport sdot
 
 w2vm_kernels_init(0)
 KERNEL = w2vm_kernel_name.decode()
+
+
+cdef enum:
+    AHEAD = 8     # candidates prefetched ahead in rerank
 
 
 def max_threads():
@@ -54,7 +59,21 @@ def rerank(const float[:, ::1] vectors, const float[::1] inv_norms, int metric,
             h = heaps + 2 * w2vm_thread_num() * (k + 1)
             srt = h + (k + 1)
             size = 0
+            # Software pipeline: the rows of candidates j+1..j+AHEAD are on their
+            # way while candidate j is scored (candidates are random rows).
+            for j in range(min(AHEAD, n_c)):
+                c = cands[i, j]
+                if c >= 0:
+                    w2vm_prefetch_row(&vectors[c, 0], m)
+                    if inv != NULL:
+                        w2vm_prefetch(inv + c)
             for j in range(n_c):
+                if j + AHEAD < n_c:
+                    c = cands[i, j + AHEAD]
+                    if c >= 0:
+                        w2vm_prefetch_row(&vectors[c, 0], m)
+                        if inv != NULL:
+                            w2vm_prefetch(inv + c)
                 c = cands[i, j]
                 if c < 0:
                     continue

@@ -129,6 +129,14 @@ static float w2vm_l2sq_avx2(const float *a, const float *b, int n) {
 #define w2vm_prefetch(p) ((void)0)
 #endif
 
+/* Prefetch every cache line of a row of n floats (re-ranking reads whole rows
+ * at random: issuing all their loads early overlaps the misses). */
+static inline void w2vm_prefetch_row(const float *p, int n) {
+    const char *c = (const char *)p;
+    const char *end = (const char *)(p + n);
+    for (; c < end; c += 64) w2vm_prefetch(c);
+}
+
 /* Selected at import time by w2vm_kernels_init(); per compiled module. */
 static w2vm_dist_fn w2vm_dot_fn = w2vm_dot_scalar;
 static w2vm_dist_fn w2vm_l2sq_fn = w2vm_l2sq_scalar;

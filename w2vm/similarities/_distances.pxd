@@ -13,6 +13,7 @@ cdef extern from "_distances.h" nogil:
     float w2vm_distance(int metric, const float *a, const float *b, int n)
     float w2vm_dot_scalar(const float *a, const float *b, int n)
     void w2vm_prefetch(const void *p)
+    void w2vm_prefetch_row(const float *p, int n)
 
     ctypedef struct w2vm_pair:
         float d

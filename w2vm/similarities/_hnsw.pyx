@@ -23,7 +23,7 @@ from libc.math cimport INFINITY
 from w2vm.similarities._distances cimport (
     w2vm_pair, w2vm_kernels_init, w2vm_kernel_name, w2vm_distance,
     w2vm_maxheap_push, w2vm_maxheap_pop, w2vm_minheap_push, w2vm_minheap_pop,
-    w2vm_maxheap_drain_sorted, w2vm_prefetch,
+    w2vm_maxheap_drain_sorted, w2vm_prefetch_row,
 )
 from w2vm.similarities._omp_compat cimport (
     w2vm_lock_t, w2vm_lock_init, w2vm_lock_destroy, w2vm_lock_set, w2vm_lock_unset,
@@ -160,7 +160,7 @@ cdef int64_t search_layer(Graph *g, Scratch *s, uint16_t *tag_store, const float
                 s.visited[nb] = tag
                 s.nbuf[n_new] = nb
                 n_new += 1
-                w2vm_prefetch(g.data + <int64_t>nb * g.dim)
+                w2vm_prefetch_row(g.data + <int64_t>nb * g.dim, g.dim)
         for j in range(n_new):
             nb = s.nbuf[j]
             d = dist_to(g, q, nb)

@@ -2,6 +2,7 @@
 import math
 
 import numpy as np
+from scipy import sparse
 
 from w2vm.similarities import _ivf
 from w2vm.similarities.base import BaseIndex, check_int
@@ -39,12 +40,16 @@ def kmeans(X, n_clusters, n_iter=10, metric="cosine", seed=None):
             min(int(np.searchsorted(np.cumsum(d2), rng.random() * total)), len(sample) - 1)
         C[c] = sample[idx]
         np.minimum(d2, np.maximum(xsq - 2 * sample @ C[c] + C[c] @ C[c], 0), out=d2)
-    train = X[rng.choice(n, size=min(n, 64 * n_clusters), replace=False)] if n > 64 * n_clusters else X
+    # Up to 256 points per cell, as faiss: fewer leave big, unbalanced cells
+    # (k-means++ seeds outliers first), and every probe of a big cell costs.
+    train = X[rng.choice(n, size=min(n, 256 * n_clusters), replace=False)] if n > 256 * n_clusters else X
     for _ in range(n_iter):
         assign = _nearest_centroid(train, C, "l2")
         counts = np.bincount(assign, minlength=n_clusters)
-        sums = np.zeros_like(C, dtype=np.float64)
-        np.add.at(sums, assign, train)
+        # Per-cell sums as one sparse product (np.add.at is far slower).
+        onehot = sparse.csr_matrix((np.ones(len(train), np.float32), (assign, np.arange(len(train)))),
+                                   shape=(n_clusters, len(train)))
+        sums = np.asarray(onehot @ train, dtype=np.float64)
         nonempty = counts > 0
         C[nonempty] = (sums[nonempty] / counts[nonempty, None]).astype(np.float32)
         empty = np.flatnonzero(~nonempty)
