@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 # rare-word vectors make this a hard set.
 EF_SWEEP = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 640, 960, 1280, 1920]
 PROBE_SWEEP = [1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
-LSH_PROBES = [1, 2, 4, 8, 16, 32, 64, 79]
+LSH_PROBES = [1, 2, 4, 8, 16]
 
 
 def import_similarities():
@@ -323,13 +323,17 @@ def main(argv=None):
             fi.nprobe = p
             return fi.search(queries_n, k)[1]
         ivf[name] = search
-    for lvl_ivf, rot in [(None, None)] + [(lvl, r) for r in rotations]:
-        name = f"w2vm IVF-Flat {n_lists}" + (f" funnel@{lvl_ivf}" if lvl_ivf else "") + (f" {rot}" if rot else "")
+    ivf_configs = [(None, None, "k-means++"), (None, None, "random")] + \
+        [(lvl, r, "random") for r in rotations]
+    for lvl_ivf, rot, init in ivf_configs:
+        name = (f"w2vm IVF-Flat {n_lists}" + (f" funnel@{lvl_ivf}" if lvl_ivf else "") + (f" {rot}" if rot else "")
+                + (" init=random" if init == "random" else ""))
         if not (wanted(name) or wanted("ivf") or wanted("w2vm-ivf")):
             continue
-        idx, dt = timed_build(name, lambda lvl_ivf=lvl_ivf, rot=rot: sim.IVFFlatIndex(
-            n_lists=n_lists, seed=1, n_threads=args.build_threads, rotation=rot).build(data, level=lvl_ivf))
-        builds[name] = (dt, idx.memory_bytes(), {"index_level": lvl_ivf, "rotation": rot})
+        idx, dt = timed_build(name, lambda lvl_ivf=lvl_ivf, rot=rot, init=init: sim.IVFFlatIndex(
+            n_lists=n_lists, seed=1, n_threads=args.build_threads, rotation=rot, init=init).build(
+                data, level=lvl_ivf))
+        builds[name] = (dt, idx.memory_bytes(), {"index_level": lvl_ivf, "rotation": rot, "init": init})
         ivf[name] = lambda p, idx=idx: idx.search(queries, k=k, n_probe=p, n_threads=1)[0]
     lsh_results = {}
     if wanted("faiss LSH") or wanted("faiss") or wanted("lsh"):
@@ -445,9 +449,10 @@ def compare(results, n_lists):
             out[f"qps_ratio_funnel_at_{t}"] = best and best[0]
             out[f"best_funnel_at_{t}"] = best and best[1]
     fi = results.get(f"faiss IVF-Flat {n_lists}")
-    wi = results.get(f"w2vm IVF-Flat {n_lists}")
-    if fi and wi and fi["qps_at_0.90"] and wi["qps_at_0.90"]:
-        out["ivf_qps_ratio_at_0.90"] = wi["qps_at_0.90"] / fi["qps_at_0.90"]
+    for suffix, key in (("", "ivf_qps_ratio_at_0.90"), (" init=random", "ivf_random_init_qps_ratio_at_0.90")):
+        wi = results.get(f"w2vm IVF-Flat {n_lists}{suffix}")
+        if fi and wi and fi["qps_at_0.90"] and wi["qps_at_0.90"]:
+            out[key] = wi["qps_at_0.90"] / fi["qps_at_0.90"]
     return out
 
 

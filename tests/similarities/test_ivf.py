@@ -41,7 +41,8 @@ def test_kmeans_finds_blobs():
     assert d.min(axis=1).max() < 1.0
 
 
-@pytest.mark.parametrize("kw", [dict(n_lists=0), dict(n_probe=0), dict(n_iter=-1), dict(n_lists="8")])
+@pytest.mark.parametrize("kw", [dict(n_lists=0), dict(n_probe=0), dict(n_iter=-1), dict(n_lists="8"),
+                                dict(init="kmeans||")])
 def test_bad_parameters(kw):
     with pytest.raises(ValueError):
         IVFFlatIndex(**kw)
@@ -52,3 +53,13 @@ def test_more_lists_than_points():
     index = IVFFlatIndex(n_lists=50).build(x)
     assert len(index._centroids) == 5
     assert index.search(x[0], 1)[0][0] == 0
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+def test_inits_and_init_is_saved(init, dataset, tmp_path):
+    base, queries = dataset
+    index = IVFFlatIndex(n_lists=40, seed=0, init=init).build(base)
+    ref = exact_neighbors(index, queries, 10)
+    assert recall_at_k(index.search(queries, 10)[0], ref) >= 0.9
+    index.save(tmp_path / "i")
+    assert IVFFlatIndex.load(tmp_path / "i").init == init

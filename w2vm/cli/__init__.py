@@ -3,7 +3,9 @@
 One module per command group: :mod:`~w2vm.cli.train`, :mod:`~w2vm.cli.evaluate`
 (``eval``), :mod:`~w2vm.cli.query`, :mod:`~w2vm.cli.convert`,
 :mod:`~w2vm.cli.index` (``index build`` / ``index query``), :mod:`~w2vm.cli.demo`
-(``demo``, ``info``); :mod:`~w2vm.cli.progress` draws the training progress.
+(``demo``, ``info``), :mod:`~w2vm.cli.recall` (the item2vec vector-recall
+pipeline of :mod:`w2vm.recall`); :mod:`~w2vm.cli.progress` draws the
+training progress.
 
 Each module has ``add_parser(subparsers, parents)``, which registers its
 command(s) with ``func`` set to the function that runs them. Errors are one
@@ -13,9 +15,6 @@ Exit codes: 0 success, 1 error (missing file, empty corpus, unknown word ...),
 2 bad command line, 130/143 ``train`` stopped by SIGINT/SIGTERM after saving a
 checkpoint.
 
-Not here yet: ``recall`` (the item2vec / vector-recall pipeline of ``w2vm.recall``
-does not exist yet; once it does, add ``w2vm/cli/recall.py`` with the same
-``add_parser`` shape and list it in ``COMMAND_MODULES``).
 """
 import argparse
 import os
@@ -24,7 +23,7 @@ import sys
 
 from w2vm.cli.common import CLIError, dumps
 
-COMMAND_MODULES = ("train", "evaluate", "query", "convert", "index", "demo")
+COMMAND_MODULES = ("train", "evaluate", "query", "convert", "index", "recall", "demo")
 
 _UNDERSCORE_FLAG = re.compile(r"^--([a-z0-9]+(?:_[a-z0-9]+)+)(=.*)?$")
 
@@ -73,7 +72,8 @@ def build_parser():
                "  w2vm query model king --level 25 --topn 5\n"
                "  w2vm convert model model-25.bin --level 25\n"
                "  w2vm index build model words.hnsw --type hnsw --level 25\n"
-               "  w2vm index query words.hnsw king --topn 5\n\n"
+               "  w2vm index query words.hnsw king --topn 5\n"
+               "  w2vm recall ratings.tsv.gz --ks 10,50,100 --index brute,hnsw   # item2vec recall@K\n\n"
                "'w2vm COMMAND --help' describes each command. gensim's underscore option names\n"
                "(--vector_size) are accepted as well as the dashed ones (--vector-size).")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")

@@ -8,7 +8,7 @@ from w2vm.similarities import _ivf
 from w2vm.similarities.base import BaseIndex, check_int
 
 
-def _nearest_centroid(X, C, metric, chunk=1 << 14):
+def _nearest_centroid(X, C, metric, chunk=4096):
     """Index of the best centroid per row, by BLAS products (numpy ``@`` = sgemm)."""
     out = np.empty(len(X), np.int32)
     csq = np.einsum("ij,ij->i", C, C) if metric == "l2" else None
@@ -20,31 +20,42 @@ def _nearest_centroid(X, C, metric, chunk=1 << 14):
     return out
 
 
-def kmeans(X, n_clusters, n_iter=10, metric="cosine", seed=None):
-    """Lloyd's k-means with k-means++ seeding; spherical (unit centroids) for cosine.
+def kmeans(X, n_clusters, n_iter=10, metric="cosine", seed=None, init="k-means++"):
+    """Lloyd's k-means; spherical (unit centroids) for cosine.
+
+    ``init='k-means++'`` seeds by D^2 sampling; ``'random'`` picks random
+    points (faiss's choice). On word vectors k-means++ seeds the isolated
+    rare-word vectors first and leaves the dense regions in few, big cells,
+    which makes every probe scan more (bench_index.py measures both).
 
     Returns float32 centroids of shape (n_clusters, d).
     """
     rng = np.random.default_rng(seed)
     n = len(X)
     n_clusters = min(n_clusters, n)
-    # k-means++ on a sample: each step is one matrix-vector product.
-    sample = X[rng.choice(n, size=min(n, 32 * n_clusters), replace=False)] if n > 32 * n_clusters else X
-    xsq = np.einsum("ij,ij->i", sample, sample)
     C = np.empty((n_clusters, X.shape[1]), np.float32)
-    C[0] = sample[rng.integers(len(sample))]
-    d2 = np.maximum(xsq - 2 * sample @ C[0] + C[0] @ C[0], 0)
-    for c in range(1, n_clusters):
-        total = d2.sum()
-        idx = rng.integers(len(sample)) if not total > 0 else \
-            min(int(np.searchsorted(np.cumsum(d2), rng.random() * total)), len(sample) - 1)
-        C[c] = sample[idx]
-        np.minimum(d2, np.maximum(xsq - 2 * sample @ C[c] + C[c] @ C[c], 0), out=d2)
+    if init == "random":
+        C[:] = X[np.sort(rng.choice(n, size=n_clusters, replace=False))]
+    else:
+        # k-means++ on a sample: each step is one matrix-vector product.
+        sample = X[rng.choice(n, size=min(n, 32 * n_clusters), replace=False)] if n > 32 * n_clusters else X
+        xsq = np.einsum("ij,ij->i", sample, sample)
+        C[0] = sample[rng.integers(len(sample))]
+        d2 = np.maximum(xsq - 2 * sample @ C[0] + C[0] @ C[0], 0)
+        for c in range(1, n_clusters):
+            total = d2.sum()
+            idx = rng.integers(len(sample)) if not total > 0 else \
+                min(int(np.searchsorted(np.cumsum(d2), rng.random() * total)), len(sample) - 1)
+            C[c] = sample[idx]
+            np.minimum(d2, np.maximum(xsq - 2 * sample @ C[c] + C[c] @ C[c], 0), out=d2)
     # Up to 256 points per cell, as faiss: fewer leave big, unbalanced cells
     # (k-means++ seeds outliers first), and every probe of a big cell costs.
     train = X[rng.choice(n, size=min(n, 256 * n_clusters), replace=False)] if n > 256 * n_clusters else X
+    # Spherical case: points and centroids are unit vectors, so the nearest
+    # centroid is the one of largest inner product; no |c|^2 correction pass.
+    assign_metric = "cosine" if metric == "cosine" else "l2"
     for _ in range(n_iter):
-        assign = _nearest_centroid(train, C, "l2")
+        assign = _nearest_centroid(train, C, assign_metric)
         counts = np.bincount(assign, minlength=n_clusters)
         # Per-cell sums as one sparse product (np.add.at is far slower).
         onehot = sparse.csr_matrix((np.ones(len(train), np.float32), (assign, np.arange(len(train)))),
@@ -73,6 +84,8 @@ class IVFFlatIndex(BaseIndex):
         Cells scanned per query (per-query knob); default ``max(8, n_lists // 16)``.
     n_iter : int
         k-means iterations.
+    init : {'k-means++', 'random'}
+        k-means seeding (see :func:`kmeans`).
     seed : int, optional
         Seeds k-means.
     metric, index_level, shortlist_factor, n_threads, rotation
@@ -88,7 +101,7 @@ class IVFFlatIndex(BaseIndex):
     kind = "ivf_flat"
     _query_param_names = ("n_probe",)
 
-    def __init__(self, n_lists=None, n_probe=None, n_iter=10, seed=None, metric="cosine",
+    def __init__(self, n_lists=None, n_probe=None, n_iter=10, seed=None, init="k-means++", metric="cosine",
                  index_level=None, shortlist_factor=4, n_threads=None, rotation=None):
         super().__init__(metric=metric, index_level=index_level, shortlist_factor=shortlist_factor,
                          n_threads=n_threads, rotation=rotation)
@@ -96,11 +109,14 @@ class IVFFlatIndex(BaseIndex):
         self.n_probe = None if n_probe is None else check_int(n_probe, "n_probe", 1, 1 << 24)
         self.n_iter = check_int(n_iter, "n_iter", 0, 1000)
         self.seed = None if seed is None else check_int(seed, "seed", 0)
+        if init not in ("k-means++", "random"):
+            raise ValueError(f"init must be 'k-means++' or 'random', got {init!r}")
+        self.init = init
         self._centroids = None
 
     def _params(self):
         p = super()._params()
-        p.update(n_lists=self.n_lists, n_probe=self.n_probe, n_iter=self.n_iter, seed=self.seed,
+        p.update(n_lists=self.n_lists, n_probe=self.n_probe, n_iter=self.n_iter, seed=self.seed, init=self.init,
                  n_threads=self.n_threads)
         return p
 
@@ -117,7 +133,7 @@ class IVFFlatIndex(BaseIndex):
     def _build_structure(self):
         n = len(self._ids)
         n_lists = self.n_lists or max(1, int(round(2 * math.sqrt(n))))
-        self._centroids = kmeans(self._data, min(n_lists, n), self.n_iter, self.metric, self.seed)
+        self._centroids = kmeans(self._data, min(n_lists, n), self.n_iter, self.metric, self.seed, self.init)
         self._assign = _nearest_centroid(self._data, self._centroids, self.metric)
         self._rebuild_lists()
 

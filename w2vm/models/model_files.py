@@ -1,0 +1,104 @@
+"""Word2Vec model files: the KeyedVectors base plus output weights and training state.
+
+``base.vocab.json`` + ``base.npy`` (+ ``base.counts.npy``) hold the vectors as
+``KeyedVectors.save`` writes them, ``base.syn1neg.npy`` / ``base.syn1.npy`` the
+output weights, and ``base.meta.json`` the parameters and the training state
+that let ``load(base).train(...)`` continue exactly where ``save`` stopped.
+No pickle; each file is written atomically.
+"""
+import os
+
+import numpy as np
+
+from w2vm.io.atomic import atomic_save_npy
+from w2vm.io.npy_vocab import load_meta
+from w2vm.models.keyedvectors import KeyedVectors
+
+MODEL_FORMAT = "w2vm-word2vec"
+MODEL_FORMAT_VERSION = 1
+
+# constructor parameters stored in base.meta.json and restored by load()
+_SAVED_PARAMS = (
+    "vector_size", "alpha", "window", "min_count", "max_vocab_size", "sample", "seed", "workers",
+    "min_alpha", "sg", "hs", "negative", "ns_exponent", "cbow_mean", "epochs", "null_word",
+    "sorted_vocab", "batch_words", "compute_loss", "comment", "max_final_vocab", "shrink_windows",
+    "levels", "level_weights", "verbose", "progress_interval", "hogbatch",
+)
+# training state that makes load(base).train(...) continue exactly where save() stopped
+_SAVED_STATE = ("corpus_count", "corpus_total_words", "effective_min_count", "epochs_trained",
+                "train_count", "min_alpha_yet_reached")
+
+
+def save_model(model, base):
+    """Write the model's files for ``base`` (see the module docstring).
+
+    No pickle; every file is written atomically. ``Word2Vec.load(base)``
+    restores a model that continues training as if it had never been saved.
+    """
+    base = os.fspath(base)
+    params = {name: getattr(model, name) for name in _SAVED_PARAMS}
+    state = {name: getattr(model, name) for name in _SAVED_STATE}
+    state["loss_history"] = model.loss_history
+    meta = {"model": {"format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION,
+                      "params": params, "state": state}}
+    # output weights first: the vectors and meta that point at them come last
+    if model.negative:
+        atomic_save_npy(base + ".syn1neg.npy", model.syn1neg)
+    if model.hs:
+        atomic_save_npy(base + ".syn1.npy", model.syn1)
+    model.wv.save(base, meta=meta)
+
+
+def load_model(cls, base, mmap=None):
+    """Load a model written by :func:`save_model` (or a vectors-only base, e.g. word2vec-matryoshka's)."""
+    base = os.fspath(base)
+    meta_path = base + ".meta.json"
+    kv = KeyedVectors.load(base, mmap=mmap)
+    model_meta = load_meta(base).get("model")
+    if model_meta is None:
+        # a vectors-only base, e.g. word2vec-matryoshka's: gensim defaults around its vectors
+        model_meta = {"format": MODEL_FORMAT, "params": {"vector_size": kv.vector_size,
+                                                       "levels": list(kv.levels)}}
+        vectors_only = True
+    else:
+        vectors_only = False
+    if not isinstance(model_meta, dict) or model_meta.get("format") != MODEL_FORMAT:
+        raise ValueError(f"{meta_path}: not a w2vm model description")
+    params, state = model_meta.get("params"), model_meta.get("state", {})
+    if not isinstance(params, dict) or not isinstance(state, dict):
+        raise ValueError(f"{meta_path}: model params and state must be JSON objects")
+    try:
+        model = cls(**params)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{meta_path}: bad model parameters: {exc}") from None
+    if model.vector_size != kv.vector_size or model.levels != list(kv.levels):
+        raise ValueError(f"{meta_path}: vector_size/levels {model.vector_size}/{model.levels} do not "
+                         f"match the vectors ({kv.vector_size}/{list(kv.levels)})")
+    model.wv = kv
+    n = len(kv)
+    for name, wanted in (("syn1neg", model.negative), ("syn1", model.hs)):
+        path = f"{base}.{name}.npy"
+        if not wanted:
+            continue
+        if vectors_only and not os.path.exists(path):
+            setattr(model, name, np.zeros((n, model.vector_size), dtype=np.float32))
+            continue
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path}: the model's output weights are missing")
+        try:
+            array = np.load(path, mmap_mode=mmap, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise ValueError(f"{path}: not a readable .npy file ({exc})") from None
+        if array.dtype != np.float32 or array.shape != (n, model.vector_size) \
+                or not array.flags.c_contiguous:
+            raise ValueError(f"{path}: expected C-ordered float32 of shape {(n, model.vector_size)}, "
+                             f"got {array.dtype} {array.shape}")
+        setattr(model, name, array)
+    for name in _SAVED_STATE:
+        if name in state:
+            setattr(model, name, state[name])
+    model.loss_history = list(state.get("loss_history", []))
+    if not np.any(kv.expandos.get("count", 0)):
+        # no counts saved: rank-based counts keep sampling tables usable (Zipf's law)
+        kv.set_vecattr(list(range(n)), "count", np.maximum(1, 10 * (n - np.arange(n))))
+    return model
