@@ -135,12 +135,9 @@ def interleaved_sweep(entries, values, knob, truth, queries_count, repeats):
             points[name].append({knob: v, "recall": r, "qps": queries_count / best[name]})
             print(f"  {name:<36} {knob}={v!s:<6} recall@10={r:.4f}  {queries_count / best[name]:9.0f} q/s",
                   flush=True)
-            done = r >= STOP_RECALL
-            # A funnel's recall plateaus at what its shortlist allows: stop there.
-            pts = points[name]
-            if len(pts) >= 3 and r - pts[-3]["recall"] < 0.003:
-                done = True
-            if done:
+            # (No plateau rule: a funnel's first points repeat because ef is
+            # raised to its shortlist, which would look like a plateau.)
+            if r >= STOP_RECALL:
                 active.remove(name)
     return points
 

@@ -49,10 +49,13 @@ def add_parser(sub, parents):
     u.add_argument("--half-life", type=float, default=10.0, metavar="H",
                    help="for --user recency, in events (default 10)")
     u.add_argument("--index", type=lambda s: s.split(","), default=["brute"], metavar="KIND[,KIND]",
-                   help="indexes to compare: brute, hnsw, ivf, lsh (default brute)")
+                   help="indexes to compare: brute, hnsw, ivf, lsh; KIND@M walks prefix M and re-ranks "
+                        "on the full vector, e.g. hnsw,hnsw@16 (default brute)")
     u.add_argument("--index-level", type=positive_int, metavar="M",
                    help="walk approximate indexes at prefix M, re-rank on the full vector (funnel)")
     u.add_argument("--ef", type=positive_int, default=200, help="HNSW search beam (default 200)")
+    u.add_argument("--n-probe", type=positive_int, help="IVF lists / LSH buckets probed per query "
+                                                        "(default: the index's)")
     u.add_argument("--no-baselines", action="store_true", help="skip the popularity and random baselines")
     u.add_argument("--two-tower", action="store_true",
                    help="also train the PyTorch two-tower model (needs: pip install 'w2vm[torch]')")
@@ -60,6 +63,14 @@ def add_parser(sub, parents):
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=run)
+
+
+def _search_params(args):
+    out = {"hnsw": {"ef": args.ef}}
+    if args.n_probe:
+        out["ivf"] = {"n_probe": args.n_probe}
+        out["lsh"] = {"n_probe": args.n_probe}
+    return out
 
 
 def run(args):
@@ -76,9 +87,11 @@ def run(args):
             raise CLIError(f"--window must be a positive integer or 'all', got {args.window!r}") from None
         if window < 1:
             raise CLIError(f"--window must be >= 1, got {window}")
-    for kind in args.index:
-        if kind not in ("brute", "hnsw", "ivf", "lsh"):
-            raise CLIError(f"--index: unknown index {kind!r} (expected brute, hnsw, ivf or lsh)")
+    for spec in args.index:
+        kind, at, level = spec.partition("@")
+        if kind not in ("brute", "hnsw", "ivf", "lsh") or (at and not level.isdigit()):
+            raise CLIError(f"--index: unknown index {spec!r} (expected brute, hnsw, ivf or lsh, "
+                           f"optionally with @M, e.g. hnsw@25)")
     if args.two_tower:
         try:
             import torch  # noqa: F401
@@ -91,7 +104,7 @@ def run(args):
         args.log, split=args.split, ks=args.ks, test_fraction=args.test_fraction, min_weight=args.min_weight,
         session_gap=args.session_gap, item2vec=item2vec, levels=args.levels, user_method=args.user,
         last_n=args.last_n, half_life=args.half_life, indexes=args.index, index_level=args.index_level,
-        search_params={"hnsw": {"ef": args.ef}}, baselines=() if args.no_baselines else ("popularity", "random"),
+        search_params=_search_params(args), baselines=() if args.no_baselines else ("popularity", "random"),
         two_tower={"epochs": args.two_tower_epochs} if args.two_tower else None, seed=args.seed,
         workers=args.workers, log=log)
     if args.json:

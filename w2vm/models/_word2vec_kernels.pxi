@@ -31,6 +31,12 @@ cdef extern from "_vecmath.h" nogil:
     void w2vm_pair_update(float g, const float *hidden, float *out, float *err, int n)
     void w2vm_scale(float alpha, float *x, int n)
     void w2vm_prefetch_row(const float *row, int n)
+    void w2vm_nested_dot(const float *a, const float *b, const int *ends, int n_levels,
+                         float *scores)
+    void w2vm_nested_pair_update(const float *grads, const int *ends, int n_levels,
+                                 const float *hidden, float *out, float *err)
+    void w2vm_nested_axpy2(const float *grads, const int *ends, int n_levels, const float *x1,
+                           float *y1, const float *x2, float *y2)
 
 cdef extern from *:
     """
@@ -120,11 +126,12 @@ cdef inline uint64_t next_random(uint64_t *state) noexcept nogil:
 
 
 cdef inline float sigmoid(float x) noexcept nogil:
-    if x <= -MAX_EXP:
-        return 0.0
+    # written so that NaN (a diverged model) gives 0 rather than an index outside the table
     if x >= MAX_EXP:
         return 1.0
-    return EXP_TABLE[<int>((x + MAX_EXP) * EXP_TABLE_SCALE)]
+    if x > -MAX_EXP:
+        return EXP_TABLE[<int>((x + MAX_EXP) * EXP_TABLE_SCALE)]
+    return 0.0
 
 
 cdef inline double neg_log_sigmoid(double x) noexcept nogil:
@@ -143,43 +150,52 @@ cdef inline uint32_t draw_negative(const TrainConfig *c, uint64_t *rng) noexcept
     return c.alias_index[bucket]
 
 
+cdef inline void level_gradients(const TrainConfig *c, Scratch *s, const float *scores,
+                                 float label, float alpha, float *grads) noexcept nogil:
+    """Per-segment gradients from the nested scores: ``grads[j]`` is the suffix sum over
+    levels ``k >= j`` of ``w_k * (label - sigmoid(score_k)) * alpha`` (design.md)."""
+    cdef int j
+    cdef float total = 0.0
+    for j in range(c.n_levels - 1, -1, -1):
+        total = total + c.level_weights[j] * (label - sigmoid(scores[j])) * alpha
+        grads[j] = total
+        if c.compute_loss:
+            s.loss[j] += neg_log_sigmoid(scores[j] if label > 0.5 else -scores[j])
+
+
 cdef inline void train_output_row(const TrainConfig *c, Scratch *s, const float *hidden,
                                   float *out_row, float label, float alpha) noexcept nogil:
     """One (hidden, output row) pair at every level: nested scores, suffix-summed gradients."""
-    cdef float score = 0.0
-    cdef float grad[MAX_LEVELS]
-    cdef float total
-    cdef int j, start = 0, end
-    for j in range(c.n_levels):
-        end = c.level_ends[j]
-        if c.use_blas:
-            score = score + blas_dot(end - start, hidden + start, out_row + start)
-        else:
-            score = score + w2vm_dot(hidden + start, out_row + start, end - start)
-        grad[j] = c.level_weights[j] * (label - sigmoid(score)) * alpha
-        if c.compute_loss:
-            s.loss[j] += neg_log_sigmoid(score if label > 0.5 else -score)
-        start = end
-    total = 0.0
-    for j in range(c.n_levels - 1, -1, -1):
-        total = total + grad[j]
-        start = c.level_ends[j - 1] if j > 0 else 0
-        if total == 0.0:
-            continue
-        if c.use_blas:
-            blas_axpy(c.level_ends[j] - start, total, out_row + start, s.error + start)
-            blas_axpy(c.level_ends[j] - start, total, hidden + start, out_row + start)
-        else:
-            w2vm_pair_update(total, hidden + start, out_row + start, s.error + start,
-                             c.level_ends[j] - start)
+    cdef float scores[MAX_LEVELS]
+    cdef float grads[MAX_LEVELS]
+    cdef int j, start
+    if c.use_blas:
+        start = 0
+        for j in range(c.n_levels):
+            scores[j] = (scores[j - 1] if j > 0 else 0.0) + blas_dot(
+                c.level_ends[j] - start, hidden + start, out_row + start)
+            start = c.level_ends[j]
+        level_gradients(c, s, scores, label, alpha, grads)
+        start = 0
+        for j in range(c.n_levels):
+            blas_axpy(c.level_ends[j] - start, grads[j], out_row + start, s.error + start)
+            blas_axpy(c.level_ends[j] - start, grads[j], hidden + start, out_row + start)
+            start = c.level_ends[j]
+        return
+    w2vm_nested_dot(hidden, out_row, c.level_ends, c.n_levels, scores)
+    level_gradients(c, s, scores, label, alpha, grads)
+    w2vm_nested_pair_update(grads, c.level_ends, c.n_levels, hidden, out_row, s.error)
 
 
 cdef inline void train_targets(const TrainConfig *c, Scratch *s, const float *hidden,
-                               uint32_t target, float alpha) noexcept nogil:
-    """All output rows for predicting ``target`` from ``hidden``: HS path and/or NS samples."""
+                               uint32_t target, float alpha, const uint32_t *negatives) noexcept nogil:
+    """All output rows for predicting ``target`` from ``hidden``: HS path and/or NS samples.
+
+    ``negatives`` holds ``c.negative`` words drawn (and prefetched) beforehand; one
+    equal to the target is skipped.
+    """
     cdef int64_t k
-    cdef int d, n_out
-    cdef uint32_t negative_word
+    cdef int d
     cdef int size = c.size
     if c.hs:
         for k in range(c.hs_offsets[target], c.hs_offsets[target + 1]):
@@ -188,17 +204,22 @@ cdef inline void train_targets(const TrainConfig *c, Scratch *s, const float *hi
             train_output_row(c, s, hidden, c.syn1 + <int64_t>c.hs_points[k] * size,
                              <float>(1 - c.hs_codes[k]), alpha)
     if c.negative:
-        # draw the negatives first so their rows can be fetched while the target trains
-        n_out = 0
-        for d in range(c.negative):
-            negative_word = draw_negative(c, &s.rng)
-            if negative_word != target:
-                s.outputs[n_out] = negative_word
-                n_out += 1
-                w2vm_prefetch_row(c.syn1neg + <int64_t>negative_word * size, size)
         train_output_row(c, s, hidden, c.syn1neg + <int64_t>target * size, 1.0, alpha)
-        for d in range(n_out):
-            train_output_row(c, s, hidden, c.syn1neg + <int64_t>s.outputs[d] * size, 0.0, alpha)
+        for d in range(c.negative):
+            if negatives[d] != target:
+                train_output_row(c, s, hidden, c.syn1neg + <int64_t>negatives[d] * size, 0.0, alpha)
+
+
+cdef inline void draw_negatives(const TrainConfig *c, Scratch *s, uint32_t *out, int64_t n) noexcept nogil:
+    """Draw ``n`` negative words and start fetching their rows.
+
+    Drawing the negatives of a whole window before training it lets their
+    (random, mostly uncached) rows be fetched while the earlier pairs train.
+    """
+    cdef int64_t k
+    for k in range(n):
+        out[k] = draw_negative(c, &s.rng)
+        w2vm_prefetch_row(c.syn1neg + <int64_t>out[k] * c.size, c.size)
 
 
 cdef void sg_ns_window(const TrainConfig *c, Scratch *s, int64_t centre, int64_t lo, int64_t hi,
@@ -210,11 +231,11 @@ cdef void sg_ns_window(const TrainConfig *c, Scratch *s, int64_t centre, int64_t
     accumulated, then applied. Each output row is read once per window instead
     of once per context word, which is what makes it cheap.
     """
-    cdef int size = c.size, n_out = 0, d, o, j, level, start, end
+    cdef int size = c.size, n_out = 0, d, o, j
     cdef int64_t k, n_ctx = 0
     cdef uint32_t target = s.sentence[centre], w
-    cdef float score, total
-    cdef float grad[MAX_LEVELS]
+    cdef float scores[MAX_LEVELS]
+    cdef float grads[MAX_LEVELS]
     cdef float label
     cdef float *out_row
     cdef const float *in_row
@@ -240,23 +261,10 @@ cdef void sg_ns_window(const TrainConfig *c, Scratch *s, int64_t centre, int64_t
             in_row = c.syn0 + <int64_t>s.sentence[k] * size
             err = s.error + j * size
             j += 1
-            score = 0.0
-            start = 0
-            for level in range(c.n_levels):
-                end = c.level_ends[level]
-                score = score + w2vm_dot(in_row + start, out_row + start, end - start)
-                grad[level] = c.level_weights[level] * (label - sigmoid(score)) * alpha
-                if c.compute_loss:
-                    s.loss[level] += neg_log_sigmoid(score if o == 0 else -score)
-                start = end
-            total = 0.0
-            for level in range(c.n_levels - 1, -1, -1):
-                total = total + grad[level]
-                start = c.level_ends[level - 1] if level > 0 else 0
-                if total != 0.0:
-                    # err += g * out (old row); the row's own update waits in s.hidden
-                    w2vm_axpy(total, out_row + start, err + start, c.level_ends[level] - start)
-                    w2vm_axpy(total, in_row + start, s.hidden + start, c.level_ends[level] - start)
+            w2vm_nested_dot(in_row, out_row, c.level_ends, c.n_levels, scores)
+            level_gradients(c, s, scores, label, alpha, grads)
+            # err += g * out (old row); the row's own update waits in s.hidden
+            w2vm_nested_axpy2(grads, c.level_ends, c.n_levels, out_row, err, in_row, s.hidden)
         w2vm_axpy(1.0, s.hidden, out_row, size)
     j = 0
     for k in range(lo, hi):
@@ -269,7 +277,7 @@ cdef void sg_ns_window(const TrainConfig *c, Scratch *s, int64_t centre, int64_t
 cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *words,
                             int64_t length, float alpha) noexcept nogil:
     """Subsample one sentence and train every (context, centre) pair in it; return the words kept."""
-    cdef int64_t i, j, n = 0, lo, hi, count
+    cdef int64_t i, j, n = 0, lo, hi, count, pair
     cdef uint32_t w
     cdef int reduced
     cdef int size = c.size
@@ -296,6 +304,9 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
             if hi - lo > 1:
                 sg_ns_window(c, s, i, lo, hi, alpha)
         elif c.sg:
+            if c.negative:
+                draw_negatives(c, s, s.outputs, (hi - lo - 1) * c.negative)
+            pair = 0
             for j in range(lo, hi):
                 if j == i:
                     continue
@@ -304,7 +315,8 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
                 # the context word's input row predicts the centre word
                 row = c.syn0 + <int64_t>s.sentence[j] * size
                 memset(s.error, 0, size * sizeof(float))
-                train_targets(c, s, row, s.sentence[i], alpha)
+                train_targets(c, s, row, s.sentence[i], alpha, s.outputs + pair * c.negative)
+                pair += 1
                 w2vm_axpy(1.0, s.error, row, size)
         else:
             memset(s.hidden, 0, size * sizeof(float))
@@ -318,7 +330,9 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
             if c.cbow_mean:
                 w2vm_scale(1.0 / count, s.hidden, size)
             memset(s.error, 0, size * sizeof(float))
-            train_targets(c, s, s.hidden, s.sentence[i], alpha)
+            if c.negative:
+                draw_negatives(c, s, s.outputs, c.negative)
+            train_targets(c, s, s.hidden, s.sentence[i], alpha, s.outputs)
             if not c.cbow_mean:
                 # a summed hidden layer spreads its error over the summed rows
                 w2vm_scale(1.0 / count, s.error, size)
@@ -337,7 +351,8 @@ cdef Scratch *new_scratch(const TrainConfig *c, int64_t max_sentence_length) noe
     # HogBatch keeps one error row per context word of a window
     s.error = <float *>malloc(c.size * (2 * c.window if c.hogbatch else 1) * sizeof(float))
     s.sentence = <uint32_t *>malloc((max_sentence_length + 1) * sizeof(uint32_t))
-    s.outputs = <uint32_t *>malloc((c.negative + 1) * sizeof(uint32_t))
+    # the negatives of every context pair of a window, drawn ahead
+    s.outputs = <uint32_t *>malloc((2 * c.window * c.negative + 1) * sizeof(uint32_t))
     if s.hidden == NULL or s.error == NULL or s.sentence == NULL or s.outputs == NULL:
         free_scratch(s)
         return NULL

@@ -59,9 +59,12 @@ def run_pipeline(source, split="temporal", ks=DEFAULT_KS, *, test_fraction=0.2, 
         Prefixes scored with exact search (default: every level).
     user_method, last_n, half_life, time_unit
         See :func:`~w2vm.recall.users.user_vectors`.
-    indexes : sequence of {'brute', 'hnsw', 'ivf', 'lsh'}
-        Indexes run at full dimension (``brute`` is also the per-level exact
-        search); ``hnsw`` etc. are built at ``index_level`` if given (funnel).
+    indexes : sequence of str
+        ``'brute'``, ``'hnsw'``, ``'ivf'`` or ``'lsh'``, optionally with
+        ``'@M'`` (e.g. ``'hnsw@25'``): built and walked at prefix ``M``,
+        re-ranked on the full vector (funnel). Without ``@M``, approximate
+        indexes use ``index_level`` (default: the full vector). The exact
+        per-level rows come from ``eval_levels``.
     index_params : dict, optional
         ``{kind: {param: value}}`` for the index constructors.
     search_params : dict, optional
@@ -124,24 +127,27 @@ def run_pipeline(source, split="temporal", ks=DEFAULT_KS, *, test_fraction=0.2, 
     index_params = index_params or {}
     search_params = search_params or {}
 
+    counts = train.item_counts()   # popularity for users without a known item (cold users)
     eval_levels = list(model.levels) if eval_levels is None else [int(m) for m in eval_levels]
     for m in eval_levels:
         t0 = time.perf_counter()
         U = user_vectors(train, V, level=m, **uv)
         rec = ItemRecall(V[:, :m], index="brute")
-        recs, _ = rec.recommend(U, k=kmax, exclude=train, users=users)
+        recs, _ = rec.recommend(U, k=kmax, exclude=train, users=users, fallback=counts)
         score(f"item2vec d={m} exact", recs, train_s, time.perf_counter() - t0)
     U_full = user_vectors(train, V, **uv)
-    for kind in indexes:
-        if kind == "brute" and d in eval_levels and index_level is None:
-            continue
+    for spec in indexes:
+        kind, _, walk = str(spec).partition("@")
+        level = int(walk) if walk else (index_level if kind != "brute" else None)
+        if kind == "brute" and level is None and d in eval_levels:
+            continue   # already scored as "exact"
         t0 = time.perf_counter()
-        level = index_level if kind != "brute" else None
         rec = ItemRecall(V, index=kind, level=level, **index_params.get(kind, {}))
         build_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        recs, _ = rec.recommend(U_full, k=kmax, exclude=train, users=users, **search_params.get(kind, {}))
-        tag = f"item2vec d={d} {kind}" + (f" walk@{level}" if level else "")
+        recs, _ = rec.recommend(U_full, k=kmax, exclude=train, users=users, fallback=counts,
+                                **search_params.get(kind, {}))
+        tag = f"item2vec d={d} {kind}" + (f" walk@{level}" if level and level < d else "")
         score(tag, recs, train_s, time.perf_counter() - t0, build_s=build_s)
 
     if two_tower is not None:
@@ -153,8 +159,9 @@ def run_pipeline(source, split="temporal", ks=DEFAULT_KS, *, test_fraction=0.2, 
         t0 = time.perf_counter()
         item_kv, U_tt = tt.export(train)
         tt_items, _ = item_vectors(item_kv, train.item_labels)
-        recs, _ = ItemRecall(tt_items).recommend(U_tt, k=kmax, exclude=train, users=users)
-        score(f"two-tower d={d} exact", recs, train_s + tt_train_s, time.perf_counter() - t0)
+        recs, _ = ItemRecall(tt_items).recommend(U_tt, k=kmax, exclude=train, users=users, fallback=counts)
+        score(f"two-tower d={d} exact", recs, train_s + tt_train_s, time.perf_counter() - t0,
+              two_tower_train_s=tt_train_s)
 
     info = {
         "interactions": len(data), "users": data.n_users, "items": data.n_items,

@@ -173,7 +173,7 @@ class ItemRecall:
         return mask
 
     def recommend(self, user_vecs, k=100, exclude=None, users=None, filter=None, rerank=None,
-                  rerank_k=None, batch_size=1024, **search_params):
+                  rerank_k=None, fallback=None, batch_size=1024, **search_params):
         """Top-``k`` item codes for each user, best first.
 
         Parameters
@@ -195,6 +195,11 @@ class ItemRecall:
             scores are returned.
         rerank_k : int, optional
             Candidates passed to ``rerank`` per user (default ``4 * k``).
+        fallback : float array (n_items,), optional
+            Item scores (e.g. training counts) that rank items for users
+            whose vector is all zero (no known item in their history): they
+            get the top unseen, allowed items by these scores instead of an
+            arbitrary list.
         batch_size : int
             Users per index call.
         **search_params
@@ -248,7 +253,30 @@ class ItemRecall:
                 ids, sc = self._apply_rerank(rerank, r, ids, k)
             out_ids[pos] = ids[:, :k]
             out_sc[pos] = sc[:, :k]
+        if fallback is not None:
+            self._fill_cold(Q, rows, k, fallback, item_filter, indptr, indices, out_ids, out_sc)
         return out_ids, out_sc
+
+    def _fill_cold(self, Q, rows, k, fallback, item_filter, indptr, indices, out_ids, out_sc):
+        scores = np.asarray(fallback, dtype=np.float64)
+        if scores.shape != (self.n_items,):
+            raise ValueError(f"fallback must have shape (n_items={self.n_items},), got {scores.shape}")
+        cold = np.flatnonzero(~np.any(Q[rows] != 0, axis=1))
+        if cold.size == 0:
+            return
+        pool = np.zeros(self.n_items, dtype=bool)
+        pool[self.item_ids] = True
+        if item_filter is not None:
+            pool &= item_filter
+        cand = np.flatnonzero(pool)
+        ranking = cand[np.lexsort((cand, -scores[cand]))]   # ties by item code: deterministic
+        r = rows[cold]
+        n_excl = indptr[r + 1] - indptr[r]
+        fetch = min(ranking.size, k + int(n_excl.max()))
+        ids = np.broadcast_to(ranking[:fetch], (cold.size, fetch)).copy()
+        sc = np.broadcast_to(scores[ranking[:fetch]].astype(np.float32), (cold.size, fetch))
+        keys = _excluded_keys(indptr, indices, r, self.n_items)
+        out_ids[cold], out_sc[cold] = drop_excluded(ids, sc, keys, self.n_items, k)
 
     @staticmethod
     def _apply_rerank(rerank, users, cand, k):

@@ -56,7 +56,7 @@ class TwoTower(nn.Module):
         init = torch.as_tensor(np.ascontiguousarray(item_init, dtype=np.float32))
         if init.ndim != 2:
             raise ValueError(f"item_init must be 2-d (n_items, d), got shape {tuple(init.shape)}")
-        n, d = init.shape
+        d = init.shape[1]
         self.levels = [d] if levels is None else [int(m) for m in levels]
         if not self.levels or self.levels[-1] != d or any(b <= a for a, b in zip(self.levels, self.levels[1:])):
             raise ValueError(f"levels must increase and end at d={d}, got {self.levels}")
