@@ -27,6 +27,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from w2vm import Word2Vec, __version__  # noqa: E402
 from w2vm.corpora import LineSentence  # noqa: E402
+from w2vm.models import _native  # noqa: E402
 from w2vm.models._native import native  # noqa: E402
 from w2vm.models.batching import iter_chunks  # noqa: E402
 
@@ -84,7 +85,7 @@ def main():
     result = {
         "command": " ".join([sys.executable] + sys.argv),
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "w2vm": __version__, "numpy": np.__version__, "machine": platform.processor() or platform.machine(),
+        "w2vm": __version__, "kernels": _native.name, "numpy": np.__version__, "machine": platform.processor() or platform.machine(),
         "cores": os.cpu_count(), "rows": rows,
     }
     out = Path(args.out)
@@ -96,7 +97,7 @@ def main():
         lines.append(f"| {loops['d']} | {loops['levels']} | {loops['words_per_cpu_s'] / 1e3:.0f} | "
                      f"{blas['words_per_cpu_s'] / 1e3:.0f} | {loops['words_per_cpu_s'] / blas['words_per_cpu_s']:.2f} |")
     table = "\n".join(lines)
-    out.with_suffix(".md").write_text(f"`{result['command']}`, {result['date']}\n\n{table}\n")
+    out.with_suffix(".md").write_text(f"`{result['command']}`, {result['date']}, kernels: {_native.name}\n\n{table}\n")
     print(table)
 
 
