@@ -86,8 +86,9 @@ def run_demo(args):
         print_text_table(columns, rows)
         print()
     else:
-        print("(no evaluation sets found: pass --analogies/--pairs, or pip install gensim, "
+        print("(no analogy/similarity sets found: pass --analogies/--pairs, or pip install gensim, "
               "whose test data includes them)\n")
+    print_neighbour_agreement(model.wv, model.levels)
 
     shown = [w for w in DEMO_WORDS if w in model.wv]
     for m in (model.levels[0], model.levels[-1]):
@@ -97,6 +98,26 @@ def run_demo(args):
             print(f"  {word:>8} -> {neighbours}")
         print()
     return 0
+
+
+def print_neighbour_agreement(wv, levels, n_queries=1000, k=10):
+    """How much of each word's full-dimension neighbourhood its prefix ``v[:m]`` keeps.
+
+    Needs no evaluation data, so the demo always shows a per-level table.
+    """
+    import numpy as np
+
+    keys = wv.index_to_key[:min(n_queries, len(wv))]
+    full, _ = wv.knn(keys, k=k)
+    print(f"Neighbours kept per level ({len(keys)} most frequent words, top {k} at the full "
+          f"dimension {wv.vector_size}):")
+    print(f"{'level':>6} | {'overlap@' + str(k):>10}")
+    print("-" * 19)
+    for m in levels:
+        ids, _ = wv.knn(keys, k=k, level=m)
+        overlap = np.mean([len(set(a) & set(b)) / k for a, b in zip(ids.tolist(), full.tolist())])
+        print(f"{m:>6} | {overlap:>10.2f}")
+    print()
 
 
 def run_info(args):

@@ -41,19 +41,8 @@ class _State:
 
 
 class KeyedVectorsStorage:
-    """Keys mapped to rows of a vector matrix (the storage half of ``KeyedVectors``).
-
-    Parameters
-    ----------
-    vector_size : int
-        Dimensionality of the vectors.
-    count : int, optional
-        Slots to pre-allocate (filled by :meth:`add_vector`), as in gensim.
-    dtype : numpy dtype, optional
-        Storage type; float32 everywhere in w2vm.
-    levels : list of int, optional
-        Trained Matryoshka levels; ``None`` gives :func:`w2vm.levels.default_levels`.
-    """
+    """Keys mapped to rows of a vector matrix: the storage half of ``KeyedVectors``,
+    whose docstring describes the constructor's parameters."""
 
     def __init__(self, vector_size, count=0, dtype=np.float32, levels=None):
         if isinstance(vector_size, bool) or not isinstance(vector_size, numbers.Integral) or vector_size < 1:
