@@ -1,43 +1,8 @@
-"""Fixtures for the command-line tests: run ``python -m w2vm`` as a subprocess, a small trained model."""
-import os
-import subprocess
-import sys
-
+"""Fixtures for the command-line tests: a small trained model and evaluation files (helpers in ``cli_helpers``)."""
 import pytest
 
-import w2vm
+from cli_helpers import run_cli
 from w2vm.cli.demo import demo_corpus_path
-
-# the subprocess imports the same w2vm as the tests, installed or not
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(w2vm.__file__)))
-
-
-def cli_env(**extra):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = _ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env.pop("COLUMNS", None)
-    env.update(extra)
-    return env
-
-
-def cli_command(*args):
-    return [sys.executable, "-m", "w2vm", *map(str, args)]
-
-
-def run_cli(*args, cwd=None, input=None, timeout=120):
-    """Run the command line; return the CompletedProcess (text stdout/stderr)."""
-    return subprocess.run(cli_command(*args), cwd=cwd, input=input, capture_output=True, text=True,
-                          env=cli_env(), timeout=timeout)
-
-
-def assert_one_line_error(proc, code, command, text=None):
-    """Exit ``code`` and a last stderr line ``w2vm COMMAND: error: ...``, no traceback."""
-    assert proc.returncode == code, (proc.returncode, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"w2vm {command}: error: "), proc.stderr
-    if text is not None:
-        assert text in last, last
 
 
 @pytest.fixture(scope="session")

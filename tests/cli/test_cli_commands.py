@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import assert_one_line_error, run_cli
+from cli_helpers import assert_one_line_error, run_cli
 from w2vm import KeyedVectors
 from w2vm.cli import build_parser, normalize_argv
 

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import assert_one_line_error, cli_command, cli_env, run_cli
+from cli_helpers import assert_one_line_error, cli_command, cli_env, run_cli
 from w2vm import KeyedVectors, Word2Vec
 
 FAST = ("--vector-size", "16", "--epochs", "1", "--workers", "2")

@@ -276,7 +276,7 @@ def test_other_metrics(cls, metric, dataset):
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
 def test_funnel_search(cls):
     # Matryoshka-like data: the first 16 dims carry most of the signal.
-    from conftest import clustered
+    from index_helpers import clustered
     x = clustered(2100, 64, seed=5)
     x[:, 16:] *= 0.4
     base, queries = x[:2000], x[2000:]

@@ -10,7 +10,7 @@ from w2vm.similarities.tuning import recall_at_k, suggest_params
 def spread():
     # Energy spread evenly over coordinates, then hidden by a random rotation:
     # a plain prefix is a poor summary, the leading principal axes a good one.
-    from conftest import clustered
+    from index_helpers import clustered
     x = clustered(2100, 64, n_clusters=200, spread=1.0, seed=9)
     x *= (0.85 ** np.arange(64))[None, :].astype(np.float32)
     q, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((64, 64)))

@@ -6,11 +6,11 @@ shortlist here on a longer prefix of the stored (raw) vectors.
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t, uint8_t
 from libc.stdlib cimport malloc, free
-from libc.math cimport INFINITY
+
 
 from w2vm.similarities._distances cimport (
     w2vm_pair, w2vm_kernels_init, w2vm_kernel_name, w2vm_dot_fn, w2vm_l2sq_fn,
-    w2vm_dot_scalar, w2vm_topk_push, w2vm_maxheap_drain_sorted, W2VM_METRIC_L2,
+    w2vm_dot_scalar, w2vm_topk_push, w2vm_topk_write, W2VM_METRIC_L2,
     w2vm_prefetch, w2vm_prefetch_row,
 )
 from w2vm.similarities._omp_compat cimport w2vm_thread_num, w2vm_max_threads
@@ -84,14 +84,7 @@ def rerank(const float[:, ::1] vectors, const float[::1] inv_norms, int metric,
                     if inv != NULL:
                         d = d * inv[c]
                 w2vm_topk_push(h, &size, k, d, c)
-            w2vm_maxheap_drain_sorted(h, size, srt)
-            for j in range(k):
-                if j < size:
-                    out_ids[i, j] = srt[j].id
-                    out_dist[i, j] = srt[j].d
-                else:
-                    out_ids[i, j] = -1
-                    out_dist[i, j] = INFINITY
+            w2vm_topk_write(h, size, srt, k, &out_ids[i, 0], &out_dist[i, 0])
     free(heaps)
 
 

@@ -16,6 +16,7 @@
 #ifndef W2VM_DISTANCES_H
 #define W2VM_DISTANCES_H
 
+#include <math.h>
 #include <string.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -240,6 +241,17 @@ static inline void w2vm_maxheap_drain_sorted(w2vm_pair *h, int64_t size, w2vm_pa
     while (size > 0) {
         out[size - 1] = h[0];
         w2vm_maxheap_pop(h, &size);
+    }
+}
+
+/* Write a top-k heap as one result row, closest first; missing results are
+ * id -1 at distance +infinity. ``sorted`` is scratch for ``size`` pairs. */
+static inline void w2vm_topk_write(w2vm_pair *h, int64_t size, w2vm_pair *sorted, int64_t k,
+                                   int32_t *ids, float *dist) {
+    w2vm_maxheap_drain_sorted(h, size, sorted);
+    for (int64_t j = 0; j < k; j++) {
+        ids[j] = j < size ? sorted[j].id : -1;
+        dist[j] = j < size ? sorted[j].d : INFINITY;
     }
 }
 

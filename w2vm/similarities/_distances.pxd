@@ -25,3 +25,5 @@ cdef extern from "_distances.h" nogil:
     void w2vm_minheap_pop(w2vm_pair *h, int64_t *size)
     void w2vm_maxheap_drain_sorted(w2vm_pair *h, int64_t size, w2vm_pair *out)
     void w2vm_topk_push(w2vm_pair *h, int64_t *size, int64_t k, float d, int32_t id)
+    void w2vm_topk_write(w2vm_pair *h, int64_t size, w2vm_pair *sorted, int64_t k, int32_t *ids,
+                         float *dist)

@@ -7,10 +7,10 @@ contiguously per list (CSR), so a scan is a linear walk through memory.
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t, uint8_t
 from libc.stdlib cimport malloc, free
-from libc.math cimport INFINITY
+
 
 from w2vm.similarities._distances cimport (
-    w2vm_pair, w2vm_kernels_init, w2vm_distance, w2vm_topk_push, w2vm_maxheap_drain_sorted,
+    w2vm_pair, w2vm_kernels_init, w2vm_distance, w2vm_topk_push, w2vm_topk_write,
 )
 from w2vm.similarities._omp_compat cimport w2vm_thread_num
 
@@ -52,12 +52,5 @@ def scan(const float[:, ::1] list_data, const int32_t[::1] list_slots, const int
                         continue
                     d = w2vm_distance(metric, &queries[i, 0], &list_data[pos, 0], m)
                     w2vm_topk_push(h, &size, k, d, slot)
-            w2vm_maxheap_drain_sorted(h, size, srt)
-            for j in range(k):
-                if j < size:
-                    out_ids[i, j] = srt[j].id
-                    out_dist[i, j] = srt[j].d
-                else:
-                    out_ids[i, j] = -1
-                    out_dist[i, j] = INFINITY
+            w2vm_topk_write(h, size, srt, k, &out_ids[i, 0], &out_dist[i, 0])
     free(heaps)
