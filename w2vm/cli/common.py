@@ -14,28 +14,25 @@ class CLIError(Exception):
         self.code = code
 
 
-def int_list(text):
-    """argparse type for ``25,50,100``."""
+def _number_list(text, cast, example):
     try:
-        values = [int(x) for x in text.replace(" ", "").split(",") if x != ""]
+        values = [cast(x) for x in text.replace(" ", "").split(",") if x != ""]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 25,50,100, got {text!r}") \
-            from None
-    if not values:
-        raise argparse.ArgumentTypeError("expected at least one integer")
-    return values
-
-
-def float_list(text):
-    """argparse type for ``1,1,0.5``."""
-    try:
-        values = [float(x) for x in text.replace(" ", "").split(",") if x != ""]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers like 1,1,0.5, got {text!r}") \
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers like {example}, got {text!r}") \
             from None
     if not values:
         raise argparse.ArgumentTypeError("expected at least one number")
     return values
+
+
+def int_list(text):
+    """argparse type for ``25,50,100``."""
+    return _number_list(text, int, "25,50,100")
+
+
+def float_list(text):
+    """argparse type for ``1,1,0.5``."""
+    return _number_list(text, float, "1,1,0.5")
 
 
 def positive_int(text):

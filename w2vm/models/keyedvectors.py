@@ -199,11 +199,7 @@ class KeyedVectors(KeyedVectorsStorage):
         dists = _search.scores_for(st.vectors, self._norms(st, m)[1], mean, m, cand)
         if not topn:
             return dists
-        best = _search.topk_desc(dists, topn + len(exclude))
-        rows = self._cand_global(cand, best)
-        result = [(st.index_to_key[r], float(dists[b])) for r, b in zip(rows.tolist(), best.tolist())
-                  if r not in exclude]
-        return result[:topn]
+        return self._ranked(st, dists, cand, exclude, topn)
 
     def similar_by_key(self, key, topn=10, restrict_vocab=None, level=None):
         """Keys most similar to ``key``."""
@@ -245,6 +241,10 @@ class KeyedVectors(KeyedVectorsStorage):
         dists = np.prod(pos, axis=0) / (np.prod(neg, axis=0) + 0.000001)
         if not topn:
             return dists
+        return self._ranked(st, dists, cand, exclude, topn)
+
+    def _ranked(self, st, dists, cand, exclude, topn):
+        """The ``topn`` best ``(key, score)`` pairs of ``dists`` over ``cand``, without the rows in ``exclude``."""
         best = _search.topk_desc(dists, topn + len(exclude))
         rows = self._cand_global(cand, best)
         result = [(st.index_to_key[r], float(dists[b])) for r, b in zip(rows.tolist(), best.tolist())
