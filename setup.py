@@ -4,7 +4,8 @@ Every ``w2vm/**/_*.pyx`` file becomes an extension module. OpenMP is probed by
 compiling *and running* a tiny program; without it the extensions are built
 serial with a warning, unless ``W2VM_FAIL_NO_OPENMP=1`` asks for a hard error
 (wheel builds set it). ``W2VM_CYTHON_DEBUG=1`` turns bounds and wraparound
-checks back on for testing the native code.
+checks back on for testing the native code; ``W2VM_SANITIZE=address`` adds
+AddressSanitizer (both are what ``.ci/debug`` builds).
 """
 import os
 import platform
@@ -86,6 +87,13 @@ def build_extensions():
         opt = ["-O3", "-fno-math-errno", "-Wno-unreachable-code"]
         if debug:
             opt = ["-O1", "-g"]
+    sanitize = os.environ.get("W2VM_SANITIZE", "")  # e.g. "address": the .ci/debug job's ASan build
+    san_compile, san_link = [], []
+    if sanitize:
+        if _compiler_flavour() == "msvc" or not all(s.isalpha() for s in sanitize.split(",")):
+            raise SystemExit(f"error: W2VM_SANITIZE={sanitize!r}: expected e.g. 'address' with gcc/clang")
+        san_compile = [f"-fsanitize={sanitize}", "-fno-omit-frame-pointer"]
+        san_link = [f"-fsanitize={sanitize}"]
 
     x86 = platform.machine().lower() in ("x86_64", "amd64", "i686", "x86")
     macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
@@ -107,8 +115,8 @@ def build_extensions():
             name, [str(rel)],
             include_dirs=[np.get_include(), str(pyx.parent)],
             define_macros=macros,
-            extra_compile_args=opt + omp_compile + isa,
-            extra_link_args=omp_link,
+            extra_compile_args=opt + omp_compile + isa + san_compile,
+            extra_link_args=omp_link + san_link,
             depends=[str(p) for p in pyx.parent.glob("*.pxi")] + [str(p) for p in pyx.parent.glob("*.h")],
         ))
     directives = {
