@@ -3,10 +3,10 @@
 Each reader opens its file(s) afresh on every ``__iter__``, so it can be passed
 to ``Word2Vec`` and read once per epoch with bounded memory.
 """
-import bz2
-import gzip
 import io
 import os
+
+from w2vm.io.compression import open_read
 
 DEFAULT_MAX_SENTENCE_LENGTH = 10000
 
@@ -18,10 +18,9 @@ def open_text(path, encoding="utf-8", errors="strict"):
         raise IsADirectoryError(f"{path!r} is a directory, not a corpus file")
     if not os.path.exists(path):
         raise FileNotFoundError(f"corpus file {path!r} does not exist")
-    if path.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding=encoding, errors=errors)
-    if path.endswith(".bz2"):
-        return io.TextIOWrapper(bz2.open(path, "rb"), encoding=encoding, errors=errors)
+    if path.endswith((".gz", ".bz2")):
+        # damaged compressed data raises CorruptCompressedFileError (a ValueError) naming the file
+        return io.TextIOWrapper(open_read(path), encoding=encoding, errors=errors)
     return open(path, "r", encoding=encoding, errors=errors)
 
 
@@ -128,24 +127,26 @@ class Text8Corpus:
             raise FileNotFoundError(f"corpus file {self.fname!r} does not exist")
 
     def __iter__(self):
-        sentence, rest = [], ""
+        sentence, rest = [], []  # rest: pieces of a word that may continue in the next block
         with open_text(self.fname) as fh:
             while True:
                 block = fh.read(1 << 20)
-                text = rest + block
                 if not block:
-                    words, rest = text.split(), ""
+                    words, rest = "".join(rest).split(), []
                 else:
                     # the last word may continue in the next block
-                    last_space = max(text.rfind(" "), text.rfind("\n"))
+                    last_space = max(block.rfind(" "), block.rfind("\n"))
                     if last_space < 0:
-                        rest = text
+                        rest.append(block)  # a list, not str +=: a long run without spaces stays linear
                         continue
-                    words, rest = text[:last_space].split(), text[last_space + 1:]
+                    words = "".join(rest + [block[:last_space]]).split()
+                    rest = [block[last_space + 1:]]
                 sentence.extend(words)
-                while len(sentence) >= self.max_sentence_length:
-                    yield sentence[:self.max_sentence_length]
-                    sentence = sentence[self.max_sentence_length:]
+                start, size = 0, self.max_sentence_length
+                while len(sentence) - start >= size:  # one cut per block, not one list copy per sentence
+                    yield sentence[start:start + size]
+                    start += size
+                del sentence[:start]
                 if not block:
                     break
         if sentence:

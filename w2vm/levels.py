@@ -1,6 +1,8 @@
 """Matryoshka levels: the prefix sizes ``m`` at which ``v[:m]`` is trained to be useful."""
 import numbers
 
+from w2vm.utils import ParameterTypeError
+
 
 def default_levels(vector_size):
     """``[d // 4, d // 2, d]`` without zeros or duplicates (word2vec-matryoshka's default)."""
@@ -41,6 +43,8 @@ def validate_level_weights(level_weights, levels):
     """Per-level loss weights; ``None`` means 1 for every level (summed, not averaged)."""
     if level_weights is None:
         return [1.0] * len(levels)
+    if isinstance(level_weights, (str, bytes)):
+        raise TypeError(f"level_weights must be a list of numbers, not a string: {level_weights!r}")
     try:
         weights = [float(w) for w in level_weights]
     except (TypeError, ValueError):
@@ -59,7 +63,7 @@ def check_query_level(level, vector_size):
     if level is None:
         return vector_size
     if isinstance(level, bool) or not isinstance(level, numbers.Integral):
-        raise ValueError(f"level must be an int in [1, {vector_size}] or None, got {level!r}")
+        raise ParameterTypeError(f"level must be an int in [1, {vector_size}] or None, got {level!r}")
     level = int(level)
     if not 1 <= level <= vector_size:
         raise ValueError(f"level must be in [1, {vector_size}], got {level}")

@@ -12,6 +12,15 @@ _DEFAULT_SEED = 1
 _global_seed = _DEFAULT_SEED
 
 
+class ParameterTypeError(TypeError, ValueError):
+    """A parameter of the wrong type (e.g. ``k=2.5``, ``level="4"``).
+
+    A ``TypeError``, as numpy, hnswlib and faiss raise for these, and also a
+    ``ValueError``, which is what w2vm's index knobs and ``level`` raised
+    before: code catching either keeps working.
+    """
+
+
 def set_seed(seed):
     """Set the seed used by models created afterwards without an explicit ``seed=``.
 

@@ -111,6 +111,28 @@ def test_add_remove_and_ids(cls, dataset):
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_one_at_a_time_adds_grow_in_place(cls, dataset):
+    # Adding single items must not copy the whole index each time: storage
+    # grows geometrically, rows already there never move, and the result is
+    # the same index as one built with everything.
+    base, queries = dataset
+    index = make(cls).build(base[:1000])
+    held = index._vectors              # a reader's view from before the adds
+    snapshot = held.copy()
+    buffers = set()
+    for i in range(1000, 1600):
+        index.add(base[i:i + 1])
+        buffers.add(index._vectors.ctypes.data)
+    assert len(buffers) <= 8           # 600 adds, a handful of reallocations
+    np.testing.assert_array_equal(held, snapshot)
+    np.testing.assert_array_equal(index._vectors, base[:1600])
+    assert len(index) == 1600 and list(index.ids) == list(range(1600))
+    ids, _ = index.search(queries, k=10)
+    full = BruteForceIndex().build(base[:1600])
+    assert recall_at_k(ids, full.search(queries, k=10)[0]) >= 0.9
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
 def test_remove_many_then_compact(cls, dataset):
     base, queries = dataset
     index = make(cls).build(base)

@@ -120,9 +120,9 @@ def _vectors_base_of(index_path):
             ref = json.load(fh).get("vectors_file")
     except (OSError, ValueError, AttributeError):
         return None
-    if not ref or not str(ref).endswith(".npy"):
-        return None
-    base = os.path.join(os.path.dirname(os.path.abspath(index_path)), str(ref)[:-4])
+    if not ref or not isinstance(ref, str) or not ref.endswith(".npy") or os.path.isabs(ref) or "\0" in ref:
+        return None  # 'index build' writes a relative path to a .npy, nothing else
+    base = os.path.join(os.path.dirname(os.path.abspath(index_path)), ref[:-4])
     return base if os.path.exists(base + ".vocab.json") else None
 
 
@@ -131,10 +131,13 @@ def run_query(args):
 
     if not os.path.exists(args.index + ".json"):
         raise CLIError(f"{args.index}: no index there ({args.index}.json not found)")
-    base = args.vectors or _vectors_base_of(args.index)
+    ref_base = _vectors_base_of(args.index)
+    base = args.vectors or ref_base
     if base is None:
         raise CLIError("this index does not reference a model: pass --vectors MODEL", code=2)
-    index = BaseIndex.load(args.index, mmap="r")
+    # BaseIndex.load follows a reference only inside the index's folder; the command line also
+    # follows one into another folder (index build writes them), when it leads to a w2vm model.
+    index = BaseIndex.load(args.index, mmap="r", vectors_file=None if ref_base is None else ref_base + ".npy")
     kv = load_vectors(base, "auto")
     if kv.vector_size != index.dim or len(kv) < len(index):
         raise CLIError(f"{base} ({len(kv)} x {kv.vector_size}) is not the model of this index "

@@ -7,8 +7,10 @@ so that a crash mid-save never leaves a half-written file behind.
 import bz2
 import contextlib
 import gzip
+import io
 import lzma
 import os
+import zlib
 
 from w2vm.io.atomic import atomic_open
 
@@ -24,22 +26,64 @@ def compression_of(path):
     return None
 
 
+class CorruptCompressedFileError(ValueError):
+    """A ``.gz``/``.bz2``/``.xz`` file whose compressed data cannot be decoded."""
+
+
+class TruncatedCompressedFileError(CorruptCompressedFileError, EOFError):
+    """A compressed file that ends before its end-of-stream marker (an ``EOFError`` too)."""
+
+
+class _DecodeChecked(io.RawIOBase):
+    """A decompressing stream whose decoder errors become :class:`CorruptCompressedFileError`.
+
+    gzip, bz2 and lzma report damaged data as ``BadGzipFile``/``OSError``,
+    ``zlib.error`` or ``LZMAError``; callers expect a ``ValueError`` naming the file.
+    """
+
+    def __init__(self, stream, path, kind):
+        self._stream, self._path, self._kind = stream, path, kind
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        try:
+            return self._stream.readinto(buffer)
+        except EOFError as exc:
+            raise TruncatedCompressedFileError(f"{self._path}: truncated {self._kind} data ({exc})") from None
+        except (OSError, zlib.error, lzma.LZMAError) as exc:
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise  # a real I/O error, not damaged data
+            raise CorruptCompressedFileError(f"{self._path}: corrupt {self._kind} data ({exc})") from None
+
+    def close(self):
+        try:
+            self._stream.close()
+        finally:
+            super().close()
+
+
 def open_read(path):
     """Open ``path`` for binary reading, decompressing by extension.
 
-    Raises ``FileNotFoundError`` naming the path when it does not exist.
+    Raises ``FileNotFoundError`` naming the path when it does not exist, and
+    :class:`CorruptCompressedFileError` (a ``ValueError``) while reading
+    damaged compressed data.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")
     kind = compression_of(path)
     if kind == "gz":
-        return gzip.open(path, "rb")
-    if kind == "bz2":
-        return bz2.open(path, "rb")
-    if kind == "xz":
-        return lzma.open(path, "rb")
-    return open(path, "rb")
+        stream = gzip.open(path, "rb")
+    elif kind == "bz2":
+        stream = bz2.open(path, "rb")
+    elif kind == "xz":
+        stream = lzma.open(path, "rb")
+    else:
+        return open(path, "rb")
+    return io.BufferedReader(_DecodeChecked(stream, path, kind))
 
 
 def plain_size(path):

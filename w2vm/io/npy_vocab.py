@@ -17,15 +17,25 @@ file pair written by it loads here with an empty ``meta``.
 """
 import json
 import os
+import tokenize
 
 import numpy as np
 
-from w2vm.io.atomic import atomic_save_json, atomic_save_npy
+from w2vm.io.atomic import atomic_file_set, atomic_save_json, atomic_save_npy, reading_file_set, resolve
 
 FORMAT_NAME = "w2vm-keyedvectors"
 FORMAT_VERSION = 1
 
-__all__ = ["save_base", "load_base", "load_meta", "load_counts", "paths", "FORMAT_VERSION"]
+__all__ = ["save_base", "load_base", "load_meta", "load_counts", "load_npy", "paths", "FORMAT_VERSION",
+           "MissingFileError"]
+
+
+class MissingFileError(FileNotFoundError, ValueError):
+    """A file that the set's metadata names is missing.
+
+    A ``FileNotFoundError``, and a ``ValueError`` too: the files on disk do
+    not agree with each other.
+    """
 
 
 def paths(base):
@@ -78,7 +88,7 @@ def _check_keys(index_to_key, where, may_have_surrogates=True, build_index=True)
 
 
 def save_base(base, index_to_key, vectors, meta=None, counts=None):
-    """Atomically write ``base.npy``, ``base.vocab.json`` and ``base.meta.json``.
+    """Write ``base.npy``, ``base.vocab.json``, ``base.meta.json`` (and counts) as one atomic set.
 
     Parameters
     ----------
@@ -128,12 +138,13 @@ def save_base(base, index_to_key, vectors, meta=None, counts=None):
         json.dumps(out_meta)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{p['meta']}: meta is not JSON-serialisable ({exc})") from None
-    atomic_save_npy(p["npy"], vectors)
-    atomic_save_json(p["vocab"], keys_json)
-    if counts is not None:
-        atomic_save_npy(p["counts"], counts.astype(np.int64))
-    # Written last: a meta file that names counts only exists once they are on disk.
-    atomic_save_json(p["meta"], out_meta)
+    with atomic_file_set(base):  # one set: a crash leaves all old files or all new ones
+        atomic_save_npy(p["npy"], vectors)
+        atomic_save_json(p["vocab"], keys_json)
+        if counts is not None:
+            atomic_save_npy(p["counts"], counts.astype(np.int64))
+        # Renamed last: readers unaware of the set's journal see a meta naming counts only once they exist.
+        atomic_save_json(p["meta"], out_meta)
 
 
 def _read_json(path, what, with_raw=False):
@@ -164,8 +175,12 @@ def read_npy_header(path, fh):
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
         else:
             raise ValueError(f"unsupported .npy format version {version}")
-    except ValueError as exc:
-        raise ValueError(f"{path}: not a valid .npy file ({exc})") from None
+    except (ValueError, SyntaxError, TypeError, tokenize.TokenError, RecursionError, MemoryError) as exc:
+        # numpy parses the header dict with ast/tokenize, which raise more than ValueError on garbage
+        # (the header is at most 64 KiB, so none of these comes from a big allocation)
+        raise ValueError(f"{path}: not a valid .npy file ({type(exc).__name__}: {exc})") from None
+    if any(dim < 0 or dim >= 1 << 62 for dim in shape):
+        raise ValueError(f"{path}: impossible shape {shape}")
     if dtype.hasobject:
         raise ValueError(f"{path}: holds Python objects (would need pickle, which w2vm never loads)")
     if fortran:
@@ -184,25 +199,50 @@ def _load_matrix(path, mmap, expected_dtype=np.float32, ndim=2):
             raise ValueError(f"{path}: dtype must be {np.dtype(expected_dtype).name}, got {dtype}")
         if ndim == 2 and shape[1] < 1:
             raise ValueError(f"{path}: vector size must be at least 1, got shape {shape}")
-        size = os.fstat(fh.fileno()).st_size
-        expected = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-        if size < expected:
-            raise ValueError(f"{path}: truncated file: shape {shape} needs {expected} bytes, file has {size}")
-        if size > expected:
-            raise ValueError(f"{path}: {size - expected} unexpected trailing bytes after the {shape} array")
-        native = dtype.isnative
-        if mmap is not None and shape[0] > 0:
-            if not native:
-                raise ValueError(f"{path}: non-native byte order {dtype.str} cannot be memory-mapped")
-            return np.memmap(path, dtype=dtype, mode=mmap, offset=offset, shape=shape, order="C")
-        count = int(np.prod(shape, dtype=np.int64))
-        data = np.fromfile(fh, dtype=dtype, count=count)
-        if data.size != count:  # the file shrank under us
-            raise ValueError(f"{path}: truncated file while reading")
-        data = data.reshape(shape)
+        return _read_npy_data(path, fh, shape, dtype, offset, mmap)
+
+
+def _read_npy_data(path, fh, shape, dtype, offset, mmap):
+    """The array after a validated header, once its declared size matches the file's."""
+    count = 1
+    for dim in shape:
+        count *= int(dim)  # Python ints: a hostile shape cannot overflow the product
+    size = os.fstat(fh.fileno()).st_size
+    expected = offset + count * dtype.itemsize
+    if size < expected:
+        raise ValueError(f"{path}: truncated file: shape {shape} needs {expected} bytes, file has {size}")
+    if size > expected:
+        raise ValueError(f"{path}: {size - expected} unexpected trailing bytes after the {shape} array")
+    native = dtype.isnative
+    if mmap is not None and count > 0:
         if not native:
-            data = data.astype(dtype.newbyteorder("="))
-        return data
+            raise ValueError(f"{path}: non-native byte order {dtype.str} cannot be memory-mapped")
+        return np.memmap(path, dtype=dtype, mode=mmap, offset=offset, shape=shape, order="C")
+    data = np.fromfile(fh, dtype=dtype, count=count)
+    if data.size != count:  # the file shrank under us
+        raise ValueError(f"{path}: truncated file while reading")
+    data = data.reshape(shape)
+    if not native:
+        data = data.astype(dtype.newbyteorder("="))
+    return data
+
+
+def load_npy(path, mmap=None):
+    """``numpy.load`` without pickle, for any dtype and shape, that never trusts the header.
+
+    The declared shape is checked against the file size before anything is
+    allocated or mapped; object arrays and Fortran order are refused. Every
+    problem raises ``ValueError`` naming the file (``FileNotFoundError`` when
+    it does not exist).
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no such file")
+    with open(path, "rb") as fh:
+        shape, dtype, offset = read_npy_header(path, fh)
+        if dtype.fields is not None or dtype.subdtype is not None:
+            raise ValueError(f"{path}: structured dtype {dtype} is not supported")
+        return _read_npy_data(path, fh, shape, dtype, offset, mmap)
 
 
 def _check_finite(path, vectors):
@@ -240,9 +280,14 @@ def load_base(base, mmap=None, check_finite=None):
     ValueError
         Naming the file and the problem, for any inconsistency.
     """
+    with reading_file_set(base):  # finishes an interrupted save first; no save interleaves
+        return _load_base(base, mmap, check_finite)
+
+
+def _load_base(base, mmap, check_finite):
     if mmap not in (None, "r", "r+", "c"):
         raise ValueError(f"mmap must be None, 'r', 'r+' or 'c', got {mmap!r}")
-    p = paths(base)
+    p = {name: resolve(path) for name, path in paths(base).items()}
     if not os.path.exists(p["vocab"]):
         raise FileNotFoundError(f"{p['vocab']}: no such file")
     vectors = _load_matrix(p["npy"], mmap)
@@ -268,7 +313,7 @@ def load_base(base, mmap=None, check_finite=None):
 
 def load_meta(base):
     """The object in ``base.meta.json``, checked for its format version; ``{}`` when there is none."""
-    p = paths(base)
+    p = {"meta": resolve(paths(base)["meta"])}
     if not os.path.exists(p["meta"]):
         return {}
     meta = _read_json(p["meta"], "metadata")
@@ -286,9 +331,11 @@ def load_counts(base, meta, n):
     name = meta.get("counts_file")
     if name is None:
         return None
-    if not isinstance(name, str) or os.path.basename(name) != name:
+    if not isinstance(name, str) or os.path.basename(name) != name or name in ("", ".", ".."):
         raise ValueError(f"{paths(base)['meta']}: counts_file must be a plain file name, got {name!r}")
-    path = os.path.join(os.path.dirname(os.path.abspath(os.fspath(base))), name)
+    path = resolve(os.path.join(os.path.dirname(os.path.abspath(os.fspath(base))), name))
+    if not os.path.isfile(path):
+        raise MissingFileError(f"{path}: no such file (named as counts_file by {paths(base)['meta']})")
     counts = _load_matrix(path, None, expected_dtype=np.int64, ndim=1)
     if counts.shape != (n,):
         raise ValueError(f"{path}: {counts.shape[0]} counts for {n} keys")

@@ -117,9 +117,12 @@ def _read_counts(fvocab, unicode_errors):
             if len(parts) != 2:
                 raise Word2VecFormatError(f"{fvocab}: line {line_no}: expected 'key count', got {line[:80]!r}")
             try:
-                counts[parts[0]] = int(parts[1])
+                count = int(parts[1])
             except ValueError:
                 raise Word2VecFormatError(f"{fvocab}: line {line_no}: count {parts[1]!r} is not an integer") from None
+            if not 0 <= count < 1 << 63:  # stored as int64
+                raise Word2VecFormatError(f"{fvocab}: line {line_no}: count {count} is out of range")
+            counts[parts[0]] = count
     return counts
 
 
@@ -164,8 +167,10 @@ def _read_binary(fin, fname, n, d, encoding, unicode_errors):
             if eof:
                 raise TruncatedFileError(
                     f"{fname}: truncated file: header declares {n} vectors, only {len(keys)} complete records")
-            more = fin.read(_READ_BYTES)
-            eof = len(more) < _READ_BYTES
+            # About what the records still to read need, so that limit=10 reads kilobytes, not 4 MiB.
+            want = min(_READ_BYTES, max(1 << 16, (n - len(keys)) * (rec + 32)))
+            more = fin.read(want)
+            eof = len(more) < want
             buf = buf[pos:] + more
             pos = 0
             continue
@@ -290,8 +295,10 @@ def load_word2vec_format(fname, fvocab=None, binary=False, encoding="utf8", unic
     vectors = np.concatenate(blocks) if len(blocks) != 1 else blocks[0]
     if not blocks:
         vectors = np.zeros((0, d), dtype=datatype)
+    # Checked after the cast: a finite float32 can still overflow a float16 ``datatype``.
+    with np.errstate(over="ignore"):
+        vectors = np.ascontiguousarray(vectors, dtype=datatype)
     _check_block_finite(fname, vectors, 0)
-    vectors = np.ascontiguousarray(vectors, dtype=datatype)
     if len(set(keys)) != len(keys):
         first = {}
         for i, k in enumerate(keys):

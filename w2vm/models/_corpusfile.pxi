@@ -287,8 +287,9 @@ def count_file(path, int64_t max_vocab_size=0, int64_t max_sentence_length=10000
     cdef FILE *fp = _open(raw_path)
     cdef int64_t buffer_size = READ_BLOCK
     cdef uint8_t *buf = <uint8_t *>malloc(buffer_size)
-    cdef int64_t filled = 0, got, k, scan_end, end, token_start, dropped
+    cdef int64_t filled = 0, got, k, scan_end, end, token_start
     cdef int64_t n_sentences = 0, n_words = 0, line_tokens = 0, min_reduce = 1, pruned = 0
+    cdef int64_t chunk_tokens = 0   # tokens of the line since its last max_sentence_length split
     cdef bint eof = False, prev_cr = False, line_has_bytes = False, oom = False
     cdef uint8_t c
     cdef void *p
@@ -334,6 +335,13 @@ def count_file(path, int64_t max_vocab_size=0, int64_t max_sentence_length=10000
                     token_start = -1
                     n_words += 1
                     line_tokens += 1
+                    chunk_tokens += 1
+                    if chunk_tokens == max_sentence_length:
+                        # LineSentence ends a sentence here (a long line is split)
+                        chunk_tokens = 0
+                        if not _prune_at_sentence_end(t, max_vocab_size, &min_reduce, &pruned):
+                            oom = True
+                            break
                 if k == scan_end:
                     break
                 if is_line_end(c):
@@ -342,34 +350,46 @@ def count_file(path, int64_t max_vocab_size=0, int64_t max_sentence_length=10000
                         continue
                     prev_cr = c == 13
                     n_sentences += _sentences_in_line(line_tokens, max_sentence_length)
+                    if line_tokens == 0 or chunk_tokens != 0:
+                        if not _prune_at_sentence_end(t, max_vocab_size, &min_reduce, &pruned):
+                            oom = True
+                            break
                     line_tokens = 0
+                    chunk_tokens = 0
                     line_has_bytes = False
                 else:
                     prev_cr = False
                     line_has_bytes = True
-            if oom:
-                break
-            if max_vocab_size > 0:
-                # as the C tool: drop the rarest types, raising the bar each time
-                while t.n_entries > max_vocab_size:
-                    dropped = table_prune(t, min_reduce)
-                    if dropped < 0:
-                        oom = True
-                        break
-                    pruned += dropped
-                    min_reduce += 1
             if eof or oom:
                 break
             memmove(buf, buf + scan_end, end - scan_end)
             filled = end - scan_end
-        if line_has_bytes:
+        if line_has_bytes and not oom:
             # a last line without a line end still counts, as in Python's text mode
             n_sentences += _sentences_in_line(line_tokens, max_sentence_length)
+            if line_tokens == 0 or chunk_tokens != 0:
+                oom = not _prune_at_sentence_end(t, max_vocab_size, &min_reduce, &pruned)
     free(buf)
     fclose(fp)
     if oom:
         raise MemoryError(f"out of memory while counting the words of {os.fsdecode(raw_path)!r}")
     return vocab, n_sentences, n_words, pruned
+
+
+cdef inline bint _prune_at_sentence_end(ByteTable *t, int64_t max_vocab_size, int64_t *min_reduce,
+                                       int64_t *pruned) noexcept nogil:
+    """scan_vocab's rule, checked after every sentence: one prune of the rarest types
+    (count below ``min_reduce``, which then rises) when the table is over the limit.
+    Returns False when out of memory."""
+    cdef int64_t dropped
+    if max_vocab_size <= 0 or t.n_entries <= max_vocab_size:
+        return True
+    dropped = table_prune(t, min_reduce[0])
+    if dropped < 0:
+        return False
+    pruned[0] += dropped
+    min_reduce[0] += 1
+    return True
 
 
 cdef inline int64_t _sentences_in_line(int64_t tokens, int64_t max_sentence_length) noexcept nogil:

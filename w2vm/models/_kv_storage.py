@@ -6,6 +6,7 @@ cache live in one immutable snapshot (:class:`_State`). A query reads the
 snapshot once and works on it to the end; a mutation builds new arrays under a
 lock and swaps in a new snapshot with an empty cache.
 """
+import copy
 import numbers
 import threading
 import warnings
@@ -13,9 +14,18 @@ import warnings
 import numpy as np
 
 from w2vm.levels import check_query_level, validate_levels
+from w2vm.utils import ParameterTypeError
 
 _KEY_TYPES = (str, int, np.integer)
 _EXTENDED_KEY_TYPES = (str, int, np.integer, np.ndarray)
+
+
+def _check_finite_rows(vectors, keys):
+    """Refuse NaN/inf before they are stored: one such row poisons every query's ranking."""
+    finite = np.isfinite(vectors).all(axis=1)
+    if not finite.all():
+        key = keys[int(np.flatnonzero(~finite)[0])]
+        raise ValueError(f"the vector of key {key!r} contains NaN or infinite values")
 
 
 class _State:
@@ -45,7 +55,9 @@ class KeyedVectorsStorage:
     whose docstring describes the constructor's parameters."""
 
     def __init__(self, vector_size, count=0, dtype=np.float32, levels=None):
-        if isinstance(vector_size, bool) or not isinstance(vector_size, numbers.Integral) or vector_size < 1:
+        if isinstance(vector_size, bool) or not isinstance(vector_size, numbers.Integral):
+            raise ParameterTypeError(f"vector_size must be a positive int, got {vector_size!r}")
+        if vector_size < 1:
             raise ValueError(f"vector_size must be a positive int, got {vector_size!r}")
         if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
             raise ValueError(f"count must be a non-negative int, got {count!r}")
@@ -151,20 +163,24 @@ class KeyedVectorsStorage:
     # --------------------------------------------------------------- attributes
     def allocate_vecattrs(self, attrs=None, types=None):
         """Make sure every per-key attribute array (``expandos``) has one slot per key."""
-        if attrs is None:
-            attrs = list(self.expandos)
-            types = [self.expandos[a].dtype for a in attrs]
-        n = len(self._state.index_to_key)
-        for attr, typ in zip(attrs, types):
-            typ = np.int64 if attr == "count" else typ
-            prev = self.expandos.get(attr)
-            if prev is None:
-                self.expandos[attr] = np.zeros(n, dtype=typ)
-            elif prev.shape[0] != n:
-                grown = np.zeros(n, dtype=prev.dtype)
-                keep = min(n, prev.shape[0])
-                grown[:keep] = prev[:keep]
-                self.expandos[attr] = grown
+        # Under the lock: readers call this too (get_vecattr), and one that read the key count
+        # before a concurrent add_vectors swapped it in would shrink the grown arrays back,
+        # dropping the new keys' attributes.
+        with self._lock:
+            if attrs is None:
+                attrs = list(self.expandos)
+                types = [self.expandos[a].dtype for a in attrs]
+            n = len(self._state.index_to_key)
+            for attr, typ in zip(attrs, types):
+                typ = np.int64 if attr == "count" else typ
+                prev = self.expandos.get(attr)
+                if prev is None:
+                    self.expandos[attr] = np.zeros(n, dtype=typ)
+                elif prev.shape[0] != n:
+                    grown = np.zeros(n, dtype=prev.dtype)
+                    keep = min(n, prev.shape[0])
+                    grown[:keep] = prev[:keep]
+                    self.expandos[attr] = grown
 
     def _indices(self, keys, st=None):
         st = st or self._state
@@ -203,8 +219,9 @@ class KeyedVectorsStorage:
         """Attribute ``attr`` of ``key`` (e.g. its ``'count'``)."""
         if attr not in self.expandos:
             raise KeyError(f"no attribute {attr!r}; known: {sorted(self.expandos)}")
-        self.allocate_vecattrs()
-        return self.expandos[attr][self.get_index(key)]
+        with self._lock:  # the attribute arrays and the key's row from the same moment
+            self.allocate_vecattrs()
+            return self.expandos[attr][self.get_index(key)]
 
     # ------------------------------------------------------------------- lookup
     @staticmethod
@@ -253,10 +270,17 @@ class KeyedVectorsStorage:
 
     # ----------------------------------------------------------------- mutation
     def add_vector(self, key, vector):
-        """Add one key; fills a pre-allocated slot if any is free. Returns its row."""
+        """Add one key; fills a pre-allocated slot if any is free. Returns its row.
+
+        Filling a pre-allocated slot writes into the current arrays (that is what
+        pre-allocating is for), so a query running at that moment may score the
+        new row with the norm of the empty slot. While other threads query, add
+        keys with :meth:`add_vectors`, which swaps in new arrays.
+        """
         vector = np.asarray(vector, dtype=np.float32).reshape(-1)
         if vector.shape[0] != self.vector_size:
             raise ValueError(f"vector has {vector.shape[0]} values, expected {self.vector_size}")
+        _check_finite_rows(vector[None, :], [key])
         with self._lock:
             st = self._state
             target = self.next_index
@@ -270,11 +294,14 @@ class KeyedVectorsStorage:
                 self.next_index = target + 1
                 return target
             # A free pre-allocated slot: no query can return it yet (its key is None until now).
+            # The dict is held here, not re-read from st: a reader building st's lazy dict at the
+            # same moment may replace st's, and the new snapshot must get the one with the key.
+            key_to_index = st.key_to_index
             st.vectors[target] = vector
             st.index_to_key[target] = key
-            st.key_to_index[key] = target
+            key_to_index[key] = target
             self.next_index += 1
-            self._state = _State(st.vectors, st.index_to_key, st.key_to_index)
+            self._state = _State(st.vectors, st.index_to_key, key_to_index)
             return target
 
     def add_vectors(self, keys, weights, extras=None, replace=False):
@@ -301,6 +328,7 @@ class KeyedVectorsStorage:
             raise ValueError(f"weights must have shape ({len(keys)}, {self.vector_size}), got {weights.shape}")
         if len(set(keys)) != len(keys):
             raise ValueError("keys contain duplicates")
+        _check_finite_rows(weights, keys)
         extras = extras or {}
         with self._lock:
             st = self._state
@@ -365,3 +393,31 @@ class KeyedVectorsStorage:
     def _counts(self):
         self.allocate_vecattrs()
         return self.expandos["count"]
+
+    def _snapshot_with_counts(self):
+        """The current snapshot and the ``count`` array that matches it (for writers of files)."""
+        with self._lock:
+            return self._state, self._counts()
+
+    def _pinned(self):
+        """A shallow copy that keeps reading the current snapshot: for answers made of several queries."""
+        st = self._state
+        view = copy.copy(self)
+        view._state = st
+        return view
+
+    def __deepcopy__(self, memo):
+        # copy.deepcopy(kv) (gensim users' way to freeze vectors) cannot copy the lock: give the
+        # copy its own, and copy one snapshot's arrays so that later writes to either side
+        # (training updates vectors in place) do not reach the other.
+        with self._lock:
+            st = self._state
+            new = object.__new__(type(self))
+            memo[id(self)] = new
+            for name, value in self.__dict__.items():
+                if name not in ("_lock", "_state"):
+                    setattr(new, name, copy.deepcopy(value, memo))
+            k2i = st._key_to_index
+            new._state = _State(np.array(st.vectors), list(st.index_to_key), None if k2i is None else dict(k2i))
+        new._lock = threading.RLock()
+        return new

@@ -15,6 +15,7 @@ calls :meth:`KeyedVectors.invalidate_norms` afterwards.
 """
 import logging
 import numbers
+import os
 
 import numpy as np
 from scipy.linalg import blas as _blas
@@ -55,6 +56,42 @@ def unitvec(vec):
     return vec
 
 
+class EmptyInputError(ValueError, ZeroDivisionError):
+    """An empty list of keys where at least one is needed (a ``ZeroDivisionError`` too, as gensim raised)."""
+
+
+def _check_topn(topn):
+    """``None`` (every score) or an int >= 0 (0 gives ``[]``, as in gensim)."""
+    if topn is None:
+        return None
+    if isinstance(topn, (bool, np.bool_)) or not isinstance(topn, numbers.Integral):
+        raise TypeError(f"topn must be an int or None, got {topn!r}")
+    if topn < 0:
+        raise ValueError(f"topn must be >= 0, got {topn}")
+    return int(topn)
+
+
+def _check_key_list(keys, what):
+    if isinstance(keys, (str, bytes)):
+        raise TypeError(f"{what} must be a list of keys, not a string: {keys!r:.60}")
+    return list(keys)
+
+
+def check_base(base, for_load=False):
+    """A base is a path prefix (``base.npy``, ``base.vocab.json``, ...), never a folder.
+
+    Without this, ``save("out")`` for a folder ``out`` would write ``out.npy``
+    next to it, and ``save("out/")`` hidden files ``out/.npy`` inside it.
+    """
+    path = os.fspath(base)
+    if isinstance(path, str) and (path.endswith(("/", os.sep))
+                                  or (os.path.isdir(path)
+                                      and not (for_load and os.path.exists(path + ".vocab.json")))):
+        raise IsADirectoryError(f"{path!r} is a directory; a base is a path prefix such as "
+                                f"{os.path.join(path, 'model')!r} (for model.vocab.json, model.npy, ...)")
+    return path
+
+
 class KeyedVectors(KeyedVectorsStorage):
     """Mapping between keys (words, item ids) and vectors, with nested-prefix queries.
 
@@ -75,6 +112,8 @@ class KeyedVectors(KeyedVectorsStorage):
         """A key's prefix (unit if ``norm``) or a raw vector of length ``m`` or ``vector_size``."""
         if isinstance(key, np.ndarray):
             vec = key.reshape(-1)
+            if vec.dtype.kind in "fc" and not np.isfinite(vec).all():
+                raise ValueError("a query vector contains NaN or infinite values")
             if vec.shape[0] == self.vector_size:
                 return vec[:m]
             if vec.shape[0] == m:
@@ -175,8 +214,11 @@ class KeyedVectors(KeyedVectorsStorage):
         -------
         list of (key, float), or numpy.ndarray when ``topn`` is None
         """
-        if isinstance(topn, numbers.Integral) and topn < 1:
+        topn = _check_topn(topn)
+        if topn == 0:
             return []
+        if indexer is not None and not callable(getattr(indexer, "most_similar", None)):
+            raise TypeError(f"indexer must have a most_similar(vector, topn) method, got {type(indexer).__name__}")
         m = self._level(level)
         st = self._state
         positive = _ensure_list(positive)
@@ -186,9 +228,11 @@ class KeyedVectors(KeyedVectorsStorage):
             if isinstance(item, _EXTENDED_KEY_TYPES):
                 keys.append(item)
                 weights.append(default)
-            else:
+            elif isinstance(item, (tuple, list)) and len(item) == 2:
                 keys.append(item[0])
                 weights.append(item[1])
+            else:
+                raise TypeError(f"positive and negative take keys, vectors or (key, weight) pairs, got {item!r:.60}")
         mean = self._mean(st, keys, np.array(weights, dtype=np.float64), m, pre_normalize=True,
                           post_normalize=True, ignore_missing=False)
         if indexer is not None and isinstance(topn, numbers.Integral):
@@ -219,7 +263,8 @@ class KeyedVectors(KeyedVectorsStorage):
 
         ``restrict_vocab`` is honoured here (gensim 4.4 accepts and ignores it).
         """
-        if isinstance(topn, numbers.Integral) and topn < 1:
+        topn = _check_topn(topn)
+        if topn == 0:
             return []
         m = self._level(level)
         st = self._state
@@ -261,6 +306,8 @@ class KeyedVectors(KeyedVectorsStorage):
             if q.ndim != 2 or q.shape[1] not in (m, self.vector_size):
                 raise ValueError(f"queries must have shape (n, {m}) or (n, {self.vector_size}), got {q.shape}")
             q = q[:, :m]
+            if not np.isfinite(q).all():
+                raise ValueError("queries contain NaN or infinite values")
             norms = np.linalg.norm(q, axis=1, keepdims=True)
             return np.ascontiguousarray(q / np.where(norms > 0, norms, 1), dtype=np.float32), None
         if isinstance(queries, _KEY_TYPES):
@@ -294,10 +341,12 @@ class KeyedVectors(KeyedVectorsStorage):
         scores : numpy.ndarray of float32, ``(n_queries, k)``
             Cosine similarities at the level.
         """
+        return self._knn(self._state, queries, k, level, exclude_self, restrict_vocab)
+
+    def _knn(self, st, queries, k, level, exclude_self, restrict_vocab):
         if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 0:
             raise ValueError(f"k must be a non-negative int, got {k!r}")
         m = self._level(level)
-        st = self._state
         q, self_idx = self._query_matrix(st, queries, m)
         cand = self._candidates(st, restrict_vocab)
         if isinstance(cand, slice):
@@ -314,9 +363,8 @@ class KeyedVectors(KeyedVectorsStorage):
 
     def most_similar_batch(self, queries, topn=10, level=None, exclude_self=True, restrict_vocab=None):
         """:meth:`knn` as one ``[(key, score), ...]`` list per query."""
-        st = self._state
-        idx, scores = self.knn(queries, k=topn, level=level, exclude_self=exclude_self,
-                               restrict_vocab=restrict_vocab)
+        st = self._state  # one snapshot for the rows and their keys
+        idx, scores = self._knn(st, queries, topn, level, exclude_self, restrict_vocab)
         keys = st.index_to_key
         return [[(keys[i], s) for i, s in zip(row_i, row_s)]
                 for row_i, row_s in zip(idx.tolist(), scores.tolist())]
@@ -330,8 +378,10 @@ class KeyedVectors(KeyedVectorsStorage):
 
     def distances(self, word_or_vector, other_words=(), level=None):
         """Cosine distances from a key or vector to ``other_words`` (default: every key)."""
+        return self._distances(self._state, word_or_vector, other_words, level)
+
+    def _distances(self, st, word_or_vector, other_words, level):
         m = self._level(level)
-        st = self._state
         if isinstance(word_or_vector, _KEY_TYPES):
             vec = st.vectors[self._index_in(st, word_or_vector), :m]
         else:
@@ -356,16 +406,23 @@ class KeyedVectors(KeyedVectorsStorage):
 
     def n_similarity(self, ws1, ws2, level=None):
         """Cosine similarity of the means of two key lists."""
+        ws1 = _check_key_list(ws1, "ws1")
+        ws2 = _check_key_list(ws2, "ws2")
         if not (len(ws1) and len(ws2)):
-            raise ZeroDivisionError("At least one of the passed list is empty.")
+            raise EmptyInputError("At least one of the passed list is empty.")
         m = self._level(level)
         st = self._state
+        for ws in (ws1, ws2):
+            # missing keys are skipped (gensim); with none left the mean is zero and the score meaningless
+            if not any(isinstance(w, np.ndarray) or self._index_in(st, w, -1) >= 0 for w in ws):
+                raise KeyError(f"none of the keys {ws[:5]!r} is present in the vocabulary")
         mean1 = self._mean(st, list(ws1), None, m, pre_normalize=False)
         mean2 = self._mean(st, list(ws2), None, m, pre_normalize=False)
         return np.dot(unitvec(mean1), unitvec(mean2))
 
     def rank_by_centrality(self, words, use_norm=True, level=None):
         """``[(similarity to the centroid, key), ...]``, most central first."""
+        words = _check_key_list(words, "words")
         m = self._level(level)
         st = self._state
         used = [w for w in words if self._index_in(st, w, -1) >= 0]
@@ -385,8 +442,8 @@ class KeyedVectors(KeyedVectorsStorage):
 
     def closer_than(self, key1, key2, level=None):
         """Keys closer to ``key1`` than ``key2`` is."""
-        st = self._state
-        all_distances = self.distances(key1, level=level)
+        st = self._state  # one snapshot for the distances and the keys they index
+        all_distances = self._distances(st, key1, (), level)
         e1 = self._index_in(st, key1)
         e2 = self._index_in(st, key2)
         closer = np.flatnonzero(all_distances < all_distances[e2])
@@ -402,14 +459,16 @@ class KeyedVectors(KeyedVectorsStorage):
 
     def most_similar_to_given(self, key1, keys_list, level=None):
         """The key of ``keys_list`` most similar to ``key1``."""
-        return keys_list[int(np.argmax([self.similarity(key1, k, level=level) for k in keys_list]))]
+        view = self._pinned()  # every similarity from one snapshot
+        return keys_list[int(np.argmax([view.similarity(key1, k, level=level) for k in keys_list]))]
 
     def relative_cosine_similarity(self, wa, wb, topn=10, level=None):
         """Similarity of ``wa``, ``wb`` relative to ``wa``'s ``topn`` neighbours (Leeuwenberg et al.)."""
-        sims = self.similar_by_word(wa, topn, level=level)
+        view = self._pinned()  # the neighbours and the similarity from one snapshot
+        sims = view.similar_by_word(wa, topn, level=level)
         if not sims:
             raise ValueError("Cannot calculate relative cosine similarity without any similar words.")
-        return self.similarity(wa, wb, level=level) / sum(s for _, s in sims)
+        return view.similarity(wa, wb, level=level) / sum(s for _, s in sims)
 
     # --------------------------------------------------------------- evaluation
     def evaluate_word_analogies(self, analogies, restrict_vocab=300000, case_insensitive=True,
@@ -432,21 +491,25 @@ class KeyedVectors(KeyedVectorsStorage):
                         case_insensitive=True):
         """One row of scores per level (default: ``self.levels``); see :func:`w2vm.evaluation.evaluate_levels`."""
         from w2vm import evaluation
-        return evaluation.evaluate_levels(self, analogies=analogies, pairs=pairs, levels=levels,
+        # pinned: every level is scored on the same snapshot
+        return evaluation.evaluate_levels(self._pinned(), analogies=analogies, pairs=pairs, levels=levels,
                                           restrict_vocab=restrict_vocab, case_insensitive=case_insensitive)
 
     # -------------------------------------------------------------------- files
     def save(self, base, meta=None):
-        """Write ``base.vocab.json``, ``base.npy``, ``base.counts.npy`` and ``base.meta.json`` atomically.
+        """Write ``base.vocab.json``, ``base.npy``, ``base.counts.npy`` and ``base.meta.json`` as one atomic set.
 
         ``meta`` (a JSON-serialisable dict) is merged into the meta file; the
         model uses it for its training state.
         """
         from w2vm.io.npy_vocab import save_base
-        st = self._state
+        base = check_base(base)
+        if meta is not None and not isinstance(meta, dict):
+            raise TypeError(f"meta must be a dict, got {type(meta).__name__}")
+        st, counts = self._snapshot_with_counts()
         own = {"levels": list(self.levels)}
         own.update(meta or {})
-        save_base(base, st.index_to_key, st.vectors, meta=own, counts=self._counts())
+        save_base(base, st.index_to_key, st.vectors, meta=own, counts=counts)
 
     @classmethod
     def load(cls, base, mmap=None, check_finite=None):
@@ -461,8 +524,12 @@ class KeyedVectors(KeyedVectorsStorage):
         check_finite : bool, optional
             Scan for NaN/inf (default: only when not memory-mapping).
         """
+        from w2vm.io.atomic import reading_file_set
         from w2vm.io.npy_vocab import load_base, load_counts, paths
-        index_to_key, vectors, meta = load_base(base, mmap=mmap, check_finite=check_finite)
+        base = check_base(base, for_load=True)
+        with reading_file_set(base):  # the files of one save, even if one is in progress or was killed
+            index_to_key, vectors, meta = load_base(base, mmap=mmap, check_finite=check_finite)
+            counts = load_counts(base, meta, len(index_to_key))
         d = vectors.shape[1]
         try:
             levels = validate_levels(meta.get("levels"), d)
@@ -471,7 +538,6 @@ class KeyedVectors(KeyedVectorsStorage):
         kv = cls(d, levels=levels)
         kv._state = _State(vectors, index_to_key, None)  # key_to_index is built on first use
         kv.next_index = len(index_to_key)
-        counts = load_counts(base, meta, len(index_to_key))
         kv.expandos = {"count": counts if counts is not None else np.zeros(len(index_to_key), np.int64)}
         return kv
 
@@ -480,8 +546,8 @@ class KeyedVectors(KeyedVectorsStorage):
         """Write the C word2vec text/binary format (gensim's bytes); ``level=m`` exports ``v[:m]``."""
         from w2vm.io.word2vec_format import save_word2vec_format
         m = self._level(level)
-        st = self._state
-        save_word2vec_format(fname, st.index_to_key, st.vectors[:, :m], counts=self._counts(), fvocab=fvocab,
+        st, counts = self._snapshot_with_counts()
+        save_word2vec_format(fname, st.index_to_key, st.vectors[:, :m], counts=counts, fvocab=fvocab,
                              binary=binary, total_vec=total_vec, write_header=write_header, prefix=prefix)
 
     @classmethod
@@ -489,6 +555,14 @@ class KeyedVectors(KeyedVectorsStorage):
                              limit=None, datatype=np.float32, no_header=False):
         """Read the C word2vec text/binary format or GloVe text (``no_header=True``), like gensim."""
         from w2vm.io.word2vec_format import load_word2vec_format
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, numbers.Integral)):
+            raise TypeError(f"limit must be an int or None, got {limit!r}")
+        try:
+            float_type = np.issubdtype(np.dtype(datatype), np.floating)
+        except TypeError:
+            float_type = False
+        if not float_type:
+            raise TypeError(f"datatype must be a floating-point type such as numpy.float32, got {datatype!r}")
         keys, vectors, counts = load_word2vec_format(
             fname, fvocab=fvocab, binary=binary, encoding=encoding, unicode_errors=unicode_errors,
             limit=limit, datatype=datatype, no_header=no_header)

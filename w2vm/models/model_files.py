@@ -4,14 +4,17 @@
 ``KeyedVectors.save`` writes them, ``base.syn1neg.npy`` / ``base.syn1.npy`` the
 output weights, and ``base.meta.json`` the parameters and the training state
 that let ``load(base).train(...)`` continue exactly where ``save`` stopped.
-No pickle; each file is written atomically.
+No pickle. The files of one save are committed as one set
+(:func:`w2vm.io.atomic.atomic_file_set`): a crash at any moment leaves the
+previous save or the new one, never a mix.
 """
+import math
 import os
 
 import numpy as np
 
-from w2vm.io.atomic import atomic_save_npy
-from w2vm.io.npy_vocab import load_meta
+from w2vm.io.atomic import atomic_file_set, atomic_save_npy, reading_file_set, resolve
+from w2vm.io.npy_vocab import MissingFileError, load_meta, load_npy
 from w2vm.models.keyedvectors import KeyedVectors
 
 MODEL_FORMAT = "w2vm-word2vec"
@@ -29,10 +32,34 @@ _SAVED_STATE = ("corpus_count", "corpus_total_words", "effective_min_count", "ep
                 "train_count", "min_alpha_yet_reached")
 
 
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_state_value(meta_path, name, value):
+    """A training-state field from the meta file, type- and range-checked (it feeds the schedule and seeds)."""
+    if name == "min_alpha_yet_reached":
+        ok = _is_number(value) and math.isfinite(value) and value >= 0
+    else:
+        ok = _is_number(value) and isinstance(value, int) and 0 <= value < 2 ** 63
+    if not ok:
+        raise ValueError(f"{meta_path}: training state {name}={value!r} is not a valid "
+                         f"{'non-negative number' if name == 'min_alpha_yet_reached' else 'non-negative int'}")
+    return value
+
+
+def _check_loss_history(meta_path, history):
+    """``loss_history``: one list of per-level numbers per epoch."""
+    if not isinstance(history, list) or not all(
+            isinstance(row, list) and all(_is_number(x) for x in row) for row in history):
+        raise ValueError(f"{meta_path}: loss_history must be a list of lists of numbers")
+    return [list(row) for row in history]
+
+
 def save_model(model, base):
     """Write the model's files for ``base`` (see the module docstring).
 
-    No pickle; every file is written atomically. ``Word2Vec.load(base)``
+    No pickle; the files are committed as one atomic set. ``Word2Vec.load(base)``
     restores a model that continues training as if it had never been saved.
     """
     base = os.fspath(base)
@@ -41,17 +68,23 @@ def save_model(model, base):
     state["loss_history"] = model.loss_history
     meta = {"model": {"format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION,
                       "params": params, "state": state}}
-    # output weights first: the vectors and meta that point at them come last
-    if model.negative:
-        atomic_save_npy(base + ".syn1neg.npy", model.syn1neg)
-    if model.hs:
-        atomic_save_npy(base + ".syn1.npy", model.syn1)
-    model.wv.save(base, meta=meta)
+    with atomic_file_set(base):  # one set with the KeyedVectors files: a crash never leaves a mix
+        # output weights first: the vectors and meta that point at them are renamed last
+        if model.negative:
+            atomic_save_npy(base + ".syn1neg.npy", model.syn1neg)
+        if model.hs:
+            atomic_save_npy(base + ".syn1.npy", model.syn1)
+        model.wv.save(base, meta=meta)
 
 
 def load_model(cls, base, mmap=None):
     """Load a model written by :func:`save_model` (or a vectors-only base, e.g. word2vec-matryoshka's)."""
     base = os.fspath(base)
+    with reading_file_set(base):  # the files of one save, even if one is in progress or was killed
+        return _load_model(cls, base, mmap)
+
+
+def _load_model(cls, base, mmap):
     meta_path = base + ".meta.json"
     kv = KeyedVectors.load(base, mmap=mmap)
     model_meta = load_meta(base).get("model")
@@ -77,17 +110,17 @@ def load_model(cls, base, mmap=None):
     model.wv = kv
     n = len(kv)
     for name, wanted in (("syn1neg", model.negative), ("syn1", model.hs)):
-        path = f"{base}.{name}.npy"
+        path = resolve(f"{base}.{name}.npy")
         if not wanted:
             continue
         if vectors_only and not os.path.exists(path):
             setattr(model, name, np.zeros((n, model.vector_size), dtype=np.float32))
             continue
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"{path}: the model's output weights are missing")
+        if not os.path.isfile(path):
+            raise MissingFileError(f"{path}: the model's output weights are missing")
         try:
-            array = np.load(path, mmap_mode=mmap, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
+            array = load_npy(path, mmap=mmap)  # never allocates more than the file holds
+        except ValueError as exc:
             raise ValueError(f"{path}: not a readable .npy file ({exc})") from None
         if array.dtype != np.float32 or array.shape != (n, model.vector_size) \
                 or not array.flags.c_contiguous:
@@ -96,8 +129,8 @@ def load_model(cls, base, mmap=None):
         setattr(model, name, array)
     for name in _SAVED_STATE:
         if name in state:
-            setattr(model, name, state[name])
-    model.loss_history = list(state.get("loss_history", []))
+            setattr(model, name, _check_state_value(meta_path, name, state[name]))
+    model.loss_history = _check_loss_history(meta_path, state.get("loss_history", []))
     if not np.any(kv.expandos.get("count", 0)):
         # no counts saved: rank-based counts keep sampling tables usable (Zipf's law)
         kv.set_vecattr(list(range(n)), "count", np.maximum(1, 10 * (n - np.arange(n))))

@@ -145,7 +145,12 @@ def sample_ints(counts, sample):
     total = counts.sum()
     if not sample or total == 0:
         return np.full(len(counts), 0xFFFFFFFF, dtype=np.uint32)
-    threshold = sample * total if sample < 1.0 else float(int(sample * (3 + math.sqrt(5)) / 2))
+    if sample < 1.0:
+        threshold = sample * total
+    else:
+        threshold = sample * (3 + math.sqrt(5)) / 2
+        # a huge sample (e.g. 1e308 from a damaged model file) overflows to inf: keep every word
+        threshold = float(math.floor(threshold)) if math.isfinite(threshold) else threshold
     with np.errstate(divide="ignore"):
         keep = (np.sqrt(counts / threshold) + 1.0) * (threshold / counts)
     keep = np.where(counts > 0, np.minimum(keep, 1.0), 1.0)

@@ -23,13 +23,13 @@ from w2vm.corpora import LineSentence, PathLineSentences, Text8Corpus  # noqa: F
 from w2vm.levels import validate_level_weights, validate_levels
 from w2vm.models import epochs as epochs_mod, model_files, vocab as vocab_mod
 from w2vm.models._native import native
-from w2vm.models.keyedvectors import KeyedVectors
+from w2vm.models.keyedvectors import KeyedVectors, check_base
 from w2vm.models.progress import ProgressReporter, ensure_visible_logging
 from w2vm.utils import check_seed, get_seed
 
 logger = logging.getLogger("w2vm")
 
-def _check_int(name, value, minimum=None, allow_none=False):
+def _check_int(name, value, minimum=None, allow_none=False, maximum=None):
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -37,6 +37,9 @@ def _check_int(name, value, minimum=None, allow_none=False):
     value = int(value)
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        # the native trainer takes C ints; a saved model's meta file is not trusted either
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
     return value
 
 
@@ -51,6 +54,15 @@ def _check_float(name, value, minimum=None, maximum=None):
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {value}")
     return value
+
+
+def _check_flag(name, value):
+    """gensim's 0/1 switches (``sg``, ``hs``, ``cbow_mean``): a bool or the int 0 or 1."""
+    if not isinstance(value, (numbers.Integral, np.bool_)):
+        raise TypeError(f"{name} must be 0 or 1, not {type(value).__name__} {value!r:.40}")
+    if value not in (0, 1):
+        raise ValueError(f"{name} must be 0 or 1, got {value}")
+    return int(value)
 
 
 def _is_one_shot(iterable):
@@ -100,29 +112,34 @@ class Word2Vec:
         self.vector_size = _check_int("vector_size", vector_size, 1)
         self.alpha = _check_float("alpha", alpha, 0.0)
         self.min_alpha = _check_float("min_alpha", min_alpha, 0.0)
-        self.window = _check_int("window", window, 1)
+        self.window = _check_int("window", window, 1, maximum=1 << 20)
         self.min_count = _check_int("min_count", min_count, 0)
         self.max_vocab_size = _check_int("max_vocab_size", max_vocab_size, 1, allow_none=True)
         self.max_final_vocab = _check_int("max_final_vocab", max_final_vocab, 1, allow_none=True)
         self.sample = _check_float("sample", sample, 0.0)
         self.seed = check_seed(get_seed() if seed is None else seed)
-        self.workers = _check_int("workers", workers, 1)
-        self.sg = int(bool(sg))
-        self.hs = int(bool(hs))
-        self.negative = _check_int("negative", negative, 0)
+        self.workers = _check_int("workers", workers, 1, maximum=1024)
+        self.sg = _check_flag("sg", sg)
+        self.hs = _check_flag("hs", hs)
+        self.negative = _check_int("negative", negative, 0, maximum=1 << 16)
         if not self.hs and not self.negative:
             raise ValueError("negative=0 and hs=0 leaves nothing to train: set negative > 0 or hs=1")
         self.ns_exponent = _check_float("ns_exponent", ns_exponent)
-        self.cbow_mean = int(bool(cbow_mean))
+        self.cbow_mean = _check_flag("cbow_mean", cbow_mean)
         self.epochs = _check_int("epochs", epochs, 1)
         self.null_word = int(bool(null_word))
         self.sorted_vocab = int(bool(sorted_vocab))
         self.batch_words = _check_int("batch_words", batch_words, 1)
         self.compute_loss = bool(compute_loss)
-        self.callbacks = tuple(callbacks or ())
+        try:
+            self.callbacks = tuple(callbacks or ())
+        except TypeError:
+            raise TypeError(f"callbacks must be a list of CallbackAny2Vec objects, got {callbacks!r:.60}") from None
         self.comment = comment
         self.shrink_windows = bool(shrink_windows)
         self.hashfxn = hashfxn  # accepted for gensim compatibility; initialisation uses `seed`
+        if trim_rule is not None and not callable(trim_rule):
+            raise TypeError(f"trim_rule must be callable as trim_rule(word, count, min_count), got {trim_rule!r:.60}")
         self.trim_rule = trim_rule
         self.levels = validate_levels(levels, self.vector_size)
         if len(self.levels) > native.MAX_LEVELS_SUPPORTED:
@@ -473,10 +490,10 @@ class Word2Vec:
     def save(self, base):
         """Write ``base.vocab.json``, ``base.npy``, output weights and ``base.meta.json``.
 
-        No pickle; every file is written atomically. ``Word2Vec.load(base)``
+        No pickle; the files are committed as one atomic set. ``Word2Vec.load(base)``
         restores a model that continues training as if it had never been saved.
         """
-        model_files.save_model(self, base)
+        model_files.save_model(self, check_base(base))
 
     @classmethod
     def load(cls, base, mmap=None):

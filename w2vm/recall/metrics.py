@@ -47,6 +47,9 @@ def evaluate(recs, test, users=None, ks=DEFAULT_KS, n_items=None):
     users = np.arange(n, dtype=np.int64) if users is None else np.asarray(users, dtype=np.int64)
     if users.shape != (n,):
         raise ValueError(f"users must have shape ({n},), got {users.shape}")
+    ks = list(ks) if hasattr(ks, "__iter__") and not isinstance(ks, (str, bytes)) else ks
+    if not isinstance(ks, list) or not all(isinstance(x, numbers.Integral) and not isinstance(x, bool) for x in ks):
+        raise TypeError(f"ks must be a sequence of ints (cut-offs such as [10, 50]), got {ks!r}")
     ks = sorted({int(x) for x in ks})
     if not ks or ks[0] < 1 or ks[-1] > K:
         raise ValueError(f"ks must be ints in [1, K={K}], got {ks}")

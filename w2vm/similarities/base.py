@@ -23,8 +23,9 @@ import threading
 
 import numpy as np
 
-from w2vm.levels import check_query_level
+from w2vm.levels import check_query_level, validate_levels
 from w2vm.similarities import _common
+from w2vm.utils import ParameterTypeError
 
 METRICS = ("cosine", "ip", "l2")
 FORMAT_NAME = "w2vm-index"
@@ -33,14 +34,49 @@ _MAX_K = 1 << 20  # far above any sensible top-K; keeps native buffers bounded
 
 
 def check_int(value, name, low, high=None):
-    """Return ``value`` as int, or raise ``ValueError`` naming the parameter."""
+    """Return ``value`` as int, or raise ``ValueError`` (``ParameterTypeError`` for a non-int) naming it."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an int, got {value!r}")
+        raise ParameterTypeError(f"{name} must be an int, got {value!r}")
     value = int(value)
     if value < low or (high is not None and value > high):
         rng = f"[{low}, {high}]" if high is not None else f">= {low}"
         raise ValueError(f"{name} must be in {rng}, got {value}")
     return value
+
+
+def _check_index_path(path, for_load=False):
+    """An index path is a prefix (``path.json``, ``path.ids.npy``, ...), never a folder."""
+    path = os.fspath(path)
+    if isinstance(path, str) and (path.endswith(("/", os.sep))
+                                  or (os.path.isdir(path) and not (for_load and os.path.exists(path + ".json")))):
+        raise IsADirectoryError(f"{path!r} is a directory; an index is named by a path prefix such as "
+                                f"{os.path.join(path, 'words')!r} (for words.json, words.ids.npy, ...)")
+    return path
+
+
+def _plain_file_name(name):
+    """An array file named in the JSON: a bare name in the index's folder, nothing that leads elsewhere."""
+    if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\\" in name or "\0" in name \
+            or os.path.basename(name) != name:
+        raise ValueError(f"array file {name!r} must be a plain file name in the index's folder")
+    return name
+
+
+def _referenced_vectors(folder, ref, jpath):
+    """The path of the JSON's ``vectors_file`` reference, or None; it must stay inside ``folder``.
+
+    The check is on the path as written (after normalising ``..``): a saved
+    index references its KeyedVectors' ``.npy`` relative to its own folder.
+    """
+    if ref is None or ref == "":
+        return None
+    if not isinstance(ref, str) or "\0" in ref or not ref.endswith(".npy"):
+        raise ValueError(f"{jpath}: vectors_file {ref!r} must be the relative path of a .npy file")
+    target = os.path.normpath(os.path.join(folder, ref))
+    if os.path.isabs(ref) or os.path.splitdrive(ref)[0] or os.path.commonpath([folder, target]) != folder:
+        raise ValueError(f"{jpath}: vectors_file {ref!r} points outside the index's folder; if you trust "
+                         f"it, pass its path as load(..., vectors_file=...)")
+    return target
 
 
 def default_threads():
@@ -51,17 +87,20 @@ class _RWLock:
     """Many concurrent searches, or one writer (add/remove/build) alone.
 
     Writers may reallocate the arrays native searches are reading, so the two
-    must never overlap.
+    must never overlap. A waiting writer goes before searches that arrive after
+    it: otherwise a steady stream of overlapping searches would hold an
+    ``add`` back for ever. Not re-entrant: code holding it must not take it again.
     """
 
     def __init__(self):
         self._cond = threading.Condition(threading.Lock())
         self._readers = 0
         self._writer = False
+        self._writers_waiting = 0
 
     def acquire_read(self):
         with self._cond:
-            while self._writer:
+            while self._writer or self._writers_waiting:
                 self._cond.wait()
             self._readers += 1
 
@@ -73,8 +112,12 @@ class _RWLock:
 
     def acquire_write(self):
         with self._cond:
-            while self._writer or self._readers:
-                self._cond.wait()
+            self._writers_waiting += 1
+            try:
+                while self._writer or self._readers:
+                    self._cond.wait()
+            finally:
+                self._writers_waiting -= 1
             self._writer = True
 
     def release_write(self):
@@ -100,6 +143,29 @@ class _Writing(_Reading):
 
     def __exit__(self, *exc):
         self.lock.release_write()
+
+
+def append_rows(current, rows, spare):
+    """``current`` with ``rows`` appended, reusing spare capacity behind it.
+
+    ``spare`` maps ``id`` of a returned view to its backing buffer. When
+    ``current`` is such a view and the buffer has room, the rows are written
+    in place (existing rows are never moved, so views readers already hold
+    stay valid); otherwise a buffer 1.5x the new size is allocated. Adding
+    one item at a time is then amortised O(1) instead of a full copy per call
+    (hnswlib's ``resize_index`` does the same by hand).
+    """
+    n, k = current.shape[0], rows.shape[0]
+    buf = spare.pop(id(current), None)
+    if buf is None or buf.shape[0] < n + k or buf.shape[1:] != current.shape[1:] or buf.dtype != current.dtype \
+            or buf.ctypes.data != current.ctypes.data or not current.flags.c_contiguous:
+        cap = max(n + k, (3 * (n + k)) // 2 + 16)
+        buf = np.empty((cap,) + current.shape[1:], dtype=current.dtype)
+        buf[:n] = current
+    buf[n:n + k] = rows
+    out = buf[:n + k]
+    spare[id(out)] = buf
+    return out
 
 
 def unpack_vectors(vectors):
@@ -199,6 +265,7 @@ class BaseIndex(abc.ABC):
         self._lock = _RWLock()
         self._pool_lock = threading.Lock()
         self._visited_pool = []
+        self._spare = {}   # append_rows' buffers: id(view) -> buffer with room to grow
 
     # ------------------------------------------------------------------ build
     def build(self, vectors, ids=None, level=None, _rotated=False):
@@ -233,21 +300,27 @@ class BaseIndex(abc.ABC):
         elif self.rotation is None:
             self._rotation = None
         with _Writing(self._lock):
-            self.dim = d
-            self.index_level = level
-            self.levels = [int(m) for m in levels] if levels is not None else None
-            self._keys = keys
-            self._key_index = None
-            self._vectors = arr
-            self._ids = ids
-            self._deleted = np.zeros(n, dtype=np.uint8)
-            self._n_deleted = 0
-            self._lookup = None
-            self._inv_norm_cache = {}
-            self._visited_pool = []
-            self._data = self._prepare(arr)
-            self._build_structure()
+            self._install(arr, ids, level, keys, levels)
         return self
+
+    def _install(self, arr, ids, level, keys, levels):
+        """Replace the whole content by ``arr`` (prepared, validated); the caller holds the write lock."""
+        n, d = arr.shape
+        self.dim = d
+        self.index_level = level
+        self.levels = [int(m) for m in levels] if levels is not None else None
+        self._keys = keys
+        self._key_index = None
+        self._vectors = arr
+        self._ids = ids
+        self._deleted = np.zeros(n, dtype=np.uint8)
+        self._n_deleted = 0
+        self._lookup = None
+        self._inv_norm_cache = {}
+        self._visited_pool = []
+        self._spare = {}
+        self._data = self._prepare(arr)
+        self._build_structure()
 
     def _prepare(self, vectors):
         """The contiguous walking copy: ``v[:index_level]``, normalised for cosine."""
@@ -264,6 +337,8 @@ class BaseIndex(abc.ABC):
     def _check_new_ids(self, ids, n, fresh=False):
         if ids is None:
             start = 0 if fresh or len(self._ids) == 0 else int(self._ids.max()) + 1
+            if start + n > 1 << 63:
+                raise ValueError(f"the largest id is {start - 1}: no room for {n} default ids above it; pass ids=")
             return np.arange(start, start + n, dtype=np.int64)
         ids = np.asarray(ids)
         if ids.ndim == 0:
@@ -321,11 +396,13 @@ class BaseIndex(abc.ABC):
             if n_new == 0:
                 return ids
             n_old = len(self._ids)
-            self._vectors = np.concatenate([self._vectors, arr])
+            data_is_vectors = self._data is self._vectors
+            self._vectors = append_rows(self._vectors, arr, self._spare)
             new_data = self._prepare(arr)
-            self._data = self._vectors if new_data is arr else np.concatenate([self._data, new_data])
-            self._ids = np.concatenate([self._ids, ids])
-            self._deleted = np.concatenate([self._deleted, np.zeros(n_new, np.uint8)])
+            self._data = self._vectors if data_is_vectors and new_data is arr \
+                else append_rows(self._data, new_data, self._spare)
+            self._ids = append_rows(self._ids, ids, self._spare)
+            self._deleted = append_rows(self._deleted, np.zeros(n_new, np.uint8), self._spare)
             self._lookup = None
             self._inv_norm_cache = {}
             self._visited_pool = []
@@ -364,15 +441,17 @@ class BaseIndex(abc.ABC):
     def compact(self):
         """Rebuild without the deleted slots (ids, keys and parameters kept)."""
         self._require_built()
-        live = np.flatnonzero(self._deleted == 0)
-        if live.size == len(self._ids):
-            return self
-        if live.size == 0:
-            raise ValueError("cannot compact an index whose every item is deleted")
-        keys, levels = self._keys, self.levels
-        self.build(np.ascontiguousarray(self._vectors[live]), ids=self._ids[live], level=self.index_level,
-                   _rotated=True)
-        self._keys, self.levels = keys, levels
+        # One write-locked step: a search sees the old index or the new one, keys included, and
+        # an add or remove from another thread cannot fall between reading the live rows and
+        # installing them.
+        with _Writing(self._lock):
+            live = np.flatnonzero(self._deleted == 0)
+            if live.size == len(self._ids):
+                return self
+            if live.size == 0:
+                raise ValueError("cannot compact an index whose every item is deleted")
+            self._install(np.ascontiguousarray(self._vectors[live]), self._ids[live], self.index_level,
+                          self._keys, self.levels)
         return self
 
     # ------------------------------------------------------------------- lookup
@@ -392,6 +471,10 @@ class BaseIndex(abc.ABC):
         return out
 
     def __len__(self):
+        with _Reading(self._lock):  # two attributes that a concurrent compact() replaces one by one
+            return self._n_live()
+
+    def _n_live(self):
         return len(self._ids) - self._n_deleted
 
     def __contains__(self, item):
@@ -403,7 +486,8 @@ class BaseIndex(abc.ABC):
     @property
     def ids(self):
         """Ids of the live items, in slot order."""
-        return self._ids[self._deleted == 0]
+        with _Reading(self._lock):  # add() grows _ids and _deleted one after the other
+            return self._ids[self._deleted == 0]
 
     def _require_built(self):
         if self._vectors is None:
@@ -549,7 +633,7 @@ class BaseIndex(abc.ABC):
         stages = self._plan(q.shape[1], levels, rerank_level)
         with _Reading(self._lock):
             allowed = self._allowed(filter)
-            n_allowed = len(self) if allowed is None else int(allowed.sum())
+            n_allowed = self._n_live() if allowed is None else int(allowed.sum())
             k_eff = max(1, min(k, n_allowed))
             final = stages[-1] if stages else self.index_level
             if n_allowed == 0:
@@ -673,7 +757,7 @@ class BaseIndex(abc.ABC):
         """Restore the structure from loaded arrays; validate every native-facing value."""
 
     def save(self, path, vectors_file=None):
-        """Write ``path.json`` and ``path.<array>.npy`` files, atomically, without pickle.
+        """Write ``path.json`` and ``path.<array>.npy`` files as one atomic set, without pickle.
 
         Parameters
         ----------
@@ -681,15 +765,19 @@ class BaseIndex(abc.ABC):
             Base name; the folder must exist.
         vectors_file : str, optional
             An existing ``.npy`` holding exactly this index's vectors (e.g. the
-            KeyedVectors' ``base.npy``): it is referenced instead of copied.
+            KeyedVectors' ``base.npy``): it is referenced (by a path relative
+            to the index's folder) instead of copied. :meth:`load` follows the
+            reference by itself only when the file is inside the index's
+            folder; for one elsewhere, pass ``vectors_file=`` to :meth:`load`.
         """
-        from w2vm.io.atomic import atomic_save_json, atomic_save_npy
+        from w2vm.io.atomic import atomic_file_set, atomic_save_json, atomic_save_npy
 
         self._require_built()
-        path = os.fspath(path)
+        path = _check_index_path(path)
         folder = os.path.dirname(os.path.abspath(path))
         base = os.path.basename(path)
-        with _Reading(self._lock):
+        # one set: a crash leaves all the old files or all the new ones (the folder lock is taken first)
+        with atomic_file_set(path), _Reading(self._lock):
             arrays = {"ids": self._ids, "deleted": self._deleted}
             arrays.update(self._state_arrays())
             if self._rotation is not None:
@@ -722,21 +810,37 @@ class BaseIndex(abc.ABC):
             atomic_save_json(path + ".json", meta)
 
     @classmethod
-    def load(cls, path, mmap=None):
+    def load(cls, path, mmap=None, vectors_file=None):
         """Load an index written by :meth:`save`; ``mmap='r'`` memory-maps the arrays.
+
+        Only files inside the index's folder are read: the JSON's array
+        entries must be plain file names, and a ``vectors_file`` reference
+        (see :meth:`save`) is followed only when it stays inside that folder,
+        so a downloaded index cannot make ``load`` read files elsewhere. To
+        use vectors referenced elsewhere (or moved), pass their ``.npy`` as
+        ``vectors_file``.
 
         Raises ``ValueError`` naming the file for anything inconsistent.
         """
+        from w2vm.io.atomic import reading_file_set
+        # the files of one save, even if one is in progress or was killed
+        with reading_file_set(_check_index_path(path, for_load=True)):
+            return cls._load_files(path, mmap, vectors_file)
+
+    @classmethod
+    def _load_files(cls, path, mmap, vectors_file):
+        from w2vm.io.atomic import resolve
+        from w2vm.io.npy_vocab import load_npy
         from w2vm.similarities import INDEX_CLASSES
 
-        path = os.fspath(path)
+        path = _check_index_path(path, for_load=True)
         if mmap not in (None, "r", "r+", "c"):
             raise ValueError(f"mmap must be None, 'r', 'r+' or 'c', got {mmap!r}")
         mmap = "r" if mmap == "r+" else mmap  # the index never writes through a map
         folder = os.path.dirname(os.path.abspath(path))
         jpath = path + ".json"
         try:
-            with open(jpath, encoding="utf-8") as fh:
+            with open(resolve(jpath), encoding="utf-8") as fh:
                 meta = json.load(fh)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"{jpath}: not a valid index file ({exc})") from None
@@ -744,21 +848,29 @@ class BaseIndex(abc.ABC):
             raise ValueError(f"{jpath}: not a w2vm index file")
         if meta.get("version") != FORMAT_VERSION:
             raise ValueError(f"{jpath}: unsupported format version {meta.get('version')!r}")
-        klass = INDEX_CLASSES.get(meta.get("kind"))
+        kind = meta.get("kind")
+        klass = INDEX_CLASSES.get(kind) if isinstance(kind, str) else None
         if klass is None or (cls is not BaseIndex and klass is not cls):
             raise ValueError(f"{jpath}: holds a {meta.get('kind')!r} index, not {cls.kind!r}")
+        stores_vectors = isinstance(meta.get("arrays"), dict) and "vectors" in meta["arrays"]
+        if vectors_file is not None:
+            if stores_vectors:
+                raise ValueError(f"{jpath}: this index stores its own vectors; vectors_file= is only for an "
+                                 "index saved with a vectors_file reference")
+            vpath = os.fspath(vectors_file)
+        else:
+            vpath = _referenced_vectors(folder, meta.get("vectors_file"), jpath)
         try:
             files = dict(meta["arrays"])
             arrays = {}
             for name, info in files.items():
-                fname = os.path.basename(str(info["file"]))
-                arr = np.load(os.path.join(folder, fname), mmap_mode=mmap, allow_pickle=False)
+                fname = _plain_file_name(info["file"])
+                arr = load_npy(resolve(os.path.join(folder, fname)), mmap=mmap)  # size checked before allocating
                 if list(arr.shape) != list(info["shape"]) or str(arr.dtype) != info["dtype"]:
                     raise ValueError(f"{fname}: shape/dtype {arr.shape} {arr.dtype} disagree with the JSON")
                 arrays[name] = arr
-            if meta.get("vectors_file"):
-                vpath = os.path.join(folder, str(meta["vectors_file"]))
-                arrays["vectors"] = np.load(vpath, mmap_mode=mmap, allow_pickle=False)
+            if vpath is not None:
+                arrays["vectors"] = load_npy(resolve(vpath), mmap=mmap)
             self = klass(**meta["params"])
             dim = check_int(meta["dim"], "dim", 1)
             vectors = arrays["vectors"]
@@ -776,10 +888,12 @@ class BaseIndex(abc.ABC):
                 raise ValueError("duplicate live ids")
             self.dim = dim
             self.index_level = check_query_level(meta["index_level"], dim)
-            self.levels = meta.get("levels")
+            levels = meta.get("levels")
+            self.levels = None if levels is None else validate_levels(levels, dim)
             keys = meta.get("keys")
-            if keys is not None and not isinstance(keys, list):
-                raise ValueError("keys must be a list")
+            if keys is not None and (not isinstance(keys, list) or not all(
+                    isinstance(k, (str, int)) and not isinstance(k, bool) for k in keys)):
+                raise ValueError("keys must be a list of str or int")
             self._keys = keys
             self._vectors = vectors
             self._ids = ids

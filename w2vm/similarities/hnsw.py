@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from w2vm.similarities import _hnsw
-from w2vm.similarities.base import BaseIndex, check_int
+from w2vm.similarities.base import BaseIndex, append_rows, check_int
 
 _MAX_LEVEL = 31
 
@@ -83,10 +83,11 @@ class HNSWIndex(BaseIndex):
         sizes = levels.astype(np.int64) * block
         offs = start + np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         offs[levels == 0] = 0
-        self._upper = np.concatenate([self._upper, np.zeros(int(sizes.sum()), np.int32)])
-        self._links0 = np.concatenate([self._links0, np.zeros((n_new, 2 * self.M + 1), np.int32)])
-        self._levels = np.concatenate([self._levels, levels])
-        self._upper_off = np.concatenate([self._upper_off, offs])
+        spare = self._spare
+        self._upper = append_rows(self._upper, np.zeros(int(sizes.sum()), np.int32), spare)
+        self._links0 = append_rows(self._links0, np.zeros((n_new, 2 * self.M + 1), np.int32), spare)
+        self._levels = append_rows(self._levels, levels, spare)
+        self._upper_off = append_rows(self._upper_off, offs, spare)
         return levels
 
     def _insert(self, slots):
@@ -173,8 +174,10 @@ class HNSWIndex(BaseIndex):
         has = levels > 0
         block = M + 1
         if has.any():
-            ends = upper_off[has] + levels[has].astype(np.int64) * block
-            if upper_off[has].min() < 1 or ends.max() > upper.shape[0]:
+            if upper_off[has].min() < 1 or upper_off[has].max() > upper.shape[0]:
+                raise ValueError("upper-level blocks outside the link pool")
+            ends = upper_off[has] + levels[has].astype(np.int64) * block  # cannot overflow now
+            if ends.max() > upper.shape[0]:
                 raise ValueError("upper-level blocks outside the link pool")
             blk_level = np.concatenate([np.arange(1, lv + 1) for lv in levels[has]])
             starts = np.repeat(upper_off[has], levels[has]) + (blk_level - 1) * block
