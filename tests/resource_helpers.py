@@ -6,6 +6,10 @@ import sys
 
 import numpy as np
 
+# AddressSanitizer (the .ci/debug --asan job) keeps freed memory in quarantine
+# and adds shadow memory: peak RSS then says nothing about w2vm's own use.
+UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
+
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_DIR = os.path.dirname(TESTS_DIR)
 

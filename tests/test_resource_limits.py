@@ -18,7 +18,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from resource_helpers import GeneratedCorpus, run_child
+from resource_helpers import UNDER_ASAN, GeneratedCorpus, run_child
 from w2vm import KeyedVectors, Word2Vec
 
 # ---------------------------------------------------------------- training memory is flat
@@ -59,6 +59,7 @@ def _train_peaks(tmp_path, mode, sizes):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peak RSS (VmHWM) is read from /proc")
+@pytest.mark.skipif(UNDER_ASAN, reason="peak RSS is meaningless under AddressSanitizer (quarantine, shadow memory)")
 @pytest.mark.parametrize("mode", ["iter", "file"])
 def test_training_memory_does_not_grow_with_the_corpus(tmp_path, mode):
     small, big = _train_peaks(tmp_path, mode, [S, 10 * S])
@@ -147,6 +148,7 @@ print(json.dumps({"grew": peak_rss_mb() - before, "types": len(model.raw_vocab),
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peak RSS (VmHWM) is read from /proc")
+@pytest.mark.skipif(UNDER_ASAN, reason="peak RSS is meaningless under AddressSanitizer (quarantine, shadow memory)")
 def test_max_vocab_size_bounds_the_native_scan_of_a_corpus_file(tmp_path):
     n_unique = 1_000_000
     path = _write_uniques(tmp_path / "uniques.txt", n_unique)
@@ -260,6 +262,7 @@ SHARED_TOKENS = 16_355_383   # ../shared/data/stats.json: the shared corpus
 @pytest.mark.skipif(os.environ.get("W2VM_MEMORY_10X") != "1",
                     reason="minutes long: set W2VM_MEMORY_10X=1 to stream 10x the shared corpus")
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peak RSS (VmHWM) is read from /proc")
+@pytest.mark.skipif(UNDER_ASAN, reason="peak RSS is meaningless under AddressSanitizer (quarantine, shadow memory)")
 @pytest.mark.parametrize("mode", ["iter", "file"])
 def test_training_memory_at_ten_times_the_shared_corpus(tmp_path, mode):
     small, big = _train_peaks(tmp_path, mode, [SHARED_TOKENS, 10 * SHARED_TOKENS])
