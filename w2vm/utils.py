@@ -71,7 +71,8 @@ def show_config(file=None):
         "numpy": numpy.__version__,
         "scipy": scipy.__version__,
         "blas (numpy/scipy)": blas,
-        "training kernels": f"{_native.name} (plain C loops with omp simd)",
+        "training kernels": _native.name + (" (intrinsics; picked at run time)" if _native.name != "baseline"
+                                            else " (compiler-vectorised loops)"),
         "openmp": _native.native.openmp_enabled(),
         "cython_debug_build": cython_debug,
     }
