@@ -320,11 +320,11 @@ def main(argv=None):
             fi.nprobe = p
             return fi.search(queries_n, k)[1]
         ivf[name] = search
-    ivf_configs = [(None, None, "k-means++"), (None, None, "random")] + \
+    ivf_configs = [(None, None, "random"), (None, None, "k-means++")] + \
         [(lvl, r, "random") for r in rotations]
     for lvl_ivf, rot, init in ivf_configs:
         name = (f"w2vm IVF-Flat {n_lists}" + (f" funnel@{lvl_ivf}" if lvl_ivf else "") + (f" {rot}" if rot else "")
-                + (" init=random" if init == "random" else ""))
+                + (" init=k-means++" if init == "k-means++" else ""))
         if not (wanted(name) or wanted("ivf") or wanted("w2vm-ivf")):
             continue
         idx, dt = timed_build(name, lambda lvl_ivf=lvl_ivf, rot=rot, init=init: sim.IVFFlatIndex(
@@ -446,7 +446,7 @@ def compare(results, n_lists):
             out[f"qps_ratio_funnel_at_{t}"] = best and best[0]
             out[f"best_funnel_at_{t}"] = best and best[1]
     fi = results.get(f"faiss IVF-Flat {n_lists}")
-    for suffix, key in (("", "ivf_qps_ratio_at_0.90"), (" init=random", "ivf_random_init_qps_ratio_at_0.90")):
+    for suffix, key in (("", "ivf_qps_ratio_at_0.90"), (" init=k-means++", "ivf_kmeanspp_init_qps_ratio_at_0.90")):
         wi = results.get(f"w2vm IVF-Flat {n_lists}{suffix}")
         if fi and wi and fi["qps_at_0.90"] and wi["qps_at_0.90"]:
             out[key] = wi["qps_at_0.90"] / fi["qps_at_0.90"]
