@@ -41,6 +41,28 @@ def test_every_mode_learns_topics_at_every_level(mode, topic_corpus):
         assert topic_purity(model.wv, topics, level=level) > 0.8, level
 
 
+@pytest.mark.parametrize("source", ["iterable", "corpus_file"])
+@pytest.mark.parametrize("sg", [1, 0], ids=["sg", "cbow"])
+def test_threads_hand_back_their_pending_huffman_updates(sg, source, topic_corpus, tmp_path):
+    # With several threads the top Huffman nodes (syn1 rows 0..63, the root is
+    # row 0 and on every path) are updated in per-thread deltas that are added
+    # to syn1 as training goes and at the end of each job: none may be lost.
+    topics, sentences = topic_corpus
+    params = dict(vector_size=16, levels=[8, 16], min_count=1, workers=2, epochs=2, seed=3, sg=sg,
+                  hs=1, negative=0, batch_words=2000)
+    if source == "corpus_file":
+        path = tmp_path / "corpus.txt"
+        path.write_text("\n".join(" ".join(s) for s in sentences) + "\n", encoding="utf-8")
+        model = Word2Vec(corpus_file=str(path), **params)
+    else:
+        model = Word2Vec(sentences, **params)
+    n_inner = len(model.wv) - 1
+    assert np.all(np.abs(model.syn1[:min(64, n_inner)]).sum(axis=1) > 0)
+    assert np.isfinite(model.syn1).all()
+    for level in (8, 16):
+        assert topic_purity(model.wv, topics, level=level) > 0.8, level
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_level_gradients_train_the_prefix(mode):
     # The first 4 dimensions of a levels model must beat the first 4 of a model

@@ -503,7 +503,7 @@ def train_file_chunks(Trainer trainer, ByteVocab lookup, path, const int64_t[::1
     if n_chunks == 0:
         return effective, raw, sentences, losses
     with nogil, parallel(num_threads=nthreads):
-        reader = new_reader(c_path, &trainer.cfg, max_chunk, max_sentence_length)
+        reader = new_reader(c_path, &trainer.cfg, max_chunk, max_sentence_length, nthreads)
         for chunk in prange(n_chunks, schedule="dynamic"):
             if reader == NULL:
                 failed = 1
@@ -528,14 +528,14 @@ ctypedef struct ChunkReader:
 
 
 cdef ChunkReader *new_reader(const char *path, const TrainConfig *c, int64_t max_chunk,
-                             int64_t max_sentence_length) noexcept nogil:
+                             int64_t max_sentence_length, int nthreads) noexcept nogil:
     cdef ChunkReader *r = <ChunkReader *>malloc(sizeof(ChunkReader))
     if r == NULL:
         return NULL
     r.fp = fopen(path, "rb")
     r.text = <uint8_t *>malloc(max_chunk + 1)
     r.ids = <uint32_t *>malloc((max_sentence_length + 1) * sizeof(uint32_t))
-    r.scratch = new_scratch(c, max_sentence_length)
+    r.scratch = new_scratch(c, max_sentence_length, nthreads)
     if r.fp == NULL or r.text == NULL or r.ids == NULL or r.scratch == NULL:
         free_reader(r)
         return NULL
@@ -621,6 +621,8 @@ cdef int train_chunk(const TrainConfig *c, const ByteTable *lookup, ChunkReader 
         else:
             prev_cr = False
             line_has_bytes = True
+    if s.n_dirty:
+        flush_hot_rows(c, s)  # a chunk leaves no update pending
     effective[0] = kept
     raw[0] = done
     sentences[0] = n_sent

@@ -19,7 +19,7 @@ from cython.parallel cimport parallel, prange
 from libc.math cimport exp, log1p
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 
 import numpy as np
 
@@ -88,7 +88,26 @@ ctypedef struct Scratch:
     uint32_t *outputs    # HogBatch: the target and the window's negatives
     double loss[MAX_LEVELS]
     uint64_t rng
+    # HS with several threads: this thread's pending updates of the inner nodes
+    # next to the root (syn1 rows 0 .. n_hot-1), see train_hs_row
+    uint32_t n_hot
+    float *hot_delta     # (n_hot, size), zero except for the nodes in hot_list
+    float *hot_row       # one row: the shared row plus this thread's pending update
+    uint8_t *hot_dirty   # (n_hot,) 1 when the node is in hot_list
+    uint32_t *hot_list   # the nodes with a pending update
+    uint32_t n_dirty
+    int64_t since_flush  # words trained since the pending updates were last added
 
+
+cdef enum:
+    # Every hierarchical-softmax path starts at the root, so the rows of the top
+    # of the Huffman tree are written by every pair of every thread: shared, they
+    # bounce between the cores' caches and two threads train no faster than one.
+    # Each thread sums its updates of these rows privately and adds them to the
+    # shared rows every HOT_FLUSH_WORDS trained words and at the end of every job
+    # (benchmarks/README.md has the figures for the sizes tried).
+    HOT_HS_ROWS = 64
+    HOT_FLUSH_WORDS = 1000
 
 cdef enum:
     EXP_TABLE_SIZE = 4096
@@ -187,6 +206,44 @@ cdef inline void train_output_row(const TrainConfig *c, Scratch *s, const float 
     w2vm_nested_pair_update(grads, c.level_ends, c.n_levels, hidden, out_row, s.error)
 
 
+cdef inline void train_hs_row(const TrainConfig *c, Scratch *s, const float *hidden, uint32_t node,
+                              float label, float alpha) noexcept nogil:
+    """One inner node of the Huffman path; a node near the root is updated in this thread's delta."""
+    cdef float scores[MAX_LEVELS]
+    cdef float grads[MAX_LEVELS]
+    cdef float *delta
+    cdef int size = c.size
+    if node >= s.n_hot:
+        train_output_row(c, s, hidden, c.syn1 + <int64_t>node * size, label, alpha)
+        return
+    delta = s.hot_delta + <int64_t>node * size
+    if not s.hot_dirty[node]:
+        s.hot_dirty[node] = 1
+        s.hot_list[s.n_dirty] = node
+        s.n_dirty += 1
+    # this thread's view of the row: the shared row plus its own pending update
+    memcpy(s.hot_row, c.syn1 + <int64_t>node * size, size * sizeof(float))
+    w2vm_axpy(1.0, delta, s.hot_row, size)
+    w2vm_nested_dot(hidden, s.hot_row, c.level_ends, c.n_levels, scores)
+    level_gradients(c, s, scores, label, alpha, grads)
+    w2vm_nested_axpy2(grads, c.level_ends, c.n_levels, s.hot_row, s.error, hidden, delta)
+
+
+cdef inline void flush_hot_rows(const TrainConfig *c, Scratch *s) noexcept nogil:
+    """Add this thread's pending updates of the top Huffman nodes to the shared rows."""
+    cdef uint32_t i, node
+    cdef float *delta
+    cdef int size = c.size
+    for i in range(s.n_dirty):
+        node = s.hot_list[i]
+        delta = s.hot_delta + <int64_t>node * size
+        w2vm_axpy(1.0, delta, c.syn1 + <int64_t>node * size, size)
+        memset(delta, 0, size * sizeof(float))
+        s.hot_dirty[node] = 0
+    s.n_dirty = 0
+    s.since_flush = 0
+
+
 cdef inline void train_targets(const TrainConfig *c, Scratch *s, const float *hidden,
                                uint32_t target, float alpha, const uint32_t *negatives) noexcept nogil:
     """All output rows for predicting ``target`` from ``hidden``: HS path and/or NS samples.
@@ -201,8 +258,7 @@ cdef inline void train_targets(const TrainConfig *c, Scratch *s, const float *hi
         for k in range(c.hs_offsets[target], c.hs_offsets[target + 1]):
             w2vm_prefetch_row(c.syn1 + <int64_t>c.hs_points[k] * size, size)
         for k in range(c.hs_offsets[target], c.hs_offsets[target + 1]):
-            train_output_row(c, s, hidden, c.syn1 + <int64_t>c.hs_points[k] * size,
-                             <float>(1 - c.hs_codes[k]), alpha)
+            train_hs_row(c, s, hidden, c.hs_points[k], <float>(1 - c.hs_codes[k]), alpha)
     if c.negative:
         train_output_row(c, s, hidden, c.syn1neg + <int64_t>target * size, 1.0, alpha)
         for d in range(c.negative):
@@ -339,14 +395,27 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
             for j in range(lo, hi):
                 if j != i:
                     w2vm_axpy(1.0, s.error, c.syn0 + <int64_t>s.sentence[j] * size, size)
+    s.since_flush += n
+    if s.n_dirty and s.since_flush >= HOT_FLUSH_WORDS:
+        flush_hot_rows(c, s)
     return n
 
 
-cdef Scratch *new_scratch(const TrainConfig *c, int64_t max_sentence_length) noexcept nogil:
+cdef Scratch *new_scratch(const TrainConfig *c, int64_t max_sentence_length, int nthreads) noexcept nogil:
     """Per-thread buffers; NULL when memory runs out."""
     cdef Scratch *s = <Scratch *>calloc(1, sizeof(Scratch))
     if s == NULL:
         return NULL
+    if nthreads > 1 and c.hs and not c.use_blas:
+        # syn1 has vocab_size rows, of which the vocab_size - 1 inner nodes are used
+        s.n_hot = HOT_HS_ROWS if c.vocab_size > HOT_HS_ROWS else c.vocab_size
+        s.hot_delta = <float *>calloc(<size_t>s.n_hot * c.size, sizeof(float))
+        s.hot_row = <float *>malloc(c.size * sizeof(float))
+        s.hot_dirty = <uint8_t *>calloc(s.n_hot, sizeof(uint8_t))
+        s.hot_list = <uint32_t *>malloc(s.n_hot * sizeof(uint32_t))
+        if s.hot_delta == NULL or s.hot_row == NULL or s.hot_dirty == NULL or s.hot_list == NULL:
+            free_scratch(s)
+            return NULL
     s.hidden = <float *>malloc(c.size * sizeof(float))
     # HogBatch keeps one error row per context word of a window
     s.error = <float *>malloc(c.size * (2 * c.window if c.hogbatch else 1) * sizeof(float))
@@ -361,6 +430,10 @@ cdef Scratch *new_scratch(const TrainConfig *c, int64_t max_sentence_length) noe
 
 cdef void free_scratch(Scratch *s) noexcept nogil:
     if s != NULL:
+        free(s.hot_list)
+        free(s.hot_dirty)
+        free(s.hot_row)
+        free(s.hot_delta)
         free(s.outputs)
         free(s.sentence)
         free(s.error)
@@ -520,7 +593,7 @@ cdef int _run_jobs(const TrainConfig *c, const uint32_t *words, const int64_t *o
     cdef Scratch *s
     cdef int nthreads = workers if workers < n_jobs else <int>n_jobs
     with parallel(num_threads=nthreads):
-        s = new_scratch(c, max_len)
+        s = new_scratch(c, max_len, nthreads)
         for job in prange(n_jobs, schedule="dynamic"):
             if s == NULL:
                 failed = 1  # every write stores the same value: no race that matters
@@ -531,6 +604,8 @@ cdef int _run_jobs(const TrainConfig *c, const uint32_t *words, const int64_t *o
             for k in range(job_starts[job], job_starts[job + 1]):
                 done = done + train_sentence(c, s, words + offsets[k], offsets[k + 1] - offsets[k],
                                              job_alpha[job])
+            if s.n_dirty:
+                flush_hot_rows(c, s)  # a call leaves no update pending
             effective[job] = done
             for j in range(c.n_levels):
                 losses[job * c.n_levels + j] = s.loss[j]
