@@ -6,6 +6,7 @@ import pytest
 
 from corpus_helpers import make_topic_corpus, shared_data, topic_purity
 from w2vm import KeyedVectors, Word2Vec, set_seed
+from w2vm.models._native import native
 from w2vm.models.callbacks import CallbackAny2Vec
 from w2vm.models.word2vec import LineSentence
 from w2vm.utils import get_seed
@@ -41,26 +42,55 @@ def test_every_mode_learns_topics_at_every_level(mode, topic_corpus):
         assert topic_purity(model.wv, topics, level=level) > 0.8, level
 
 
+@pytest.fixture
+def only_end_of_job_syncs():
+    old = native.set_replica_sync_words(1 << 62)
+    yield
+    native.set_replica_sync_words(old)
+
+
 @pytest.mark.parametrize("source", ["iterable", "corpus_file"])
 @pytest.mark.parametrize("sg", [1, 0], ids=["sg", "cbow"])
-def test_threads_hand_back_their_pending_huffman_updates(sg, source, topic_corpus, tmp_path):
-    # With several threads the top Huffman nodes (syn1 rows 0..63, the root is
-    # row 0 and on every path) are updated in per-thread deltas that are added
-    # to syn1 as training goes and at the end of each job: none may be lost.
+@pytest.mark.parametrize("output", ["hs", "ns"])
+def test_threads_hand_back_their_private_output_rows(output, sg, source, topic_corpus, tmp_path,
+                                                     only_end_of_job_syncs):
+    # With several threads the hottest output rows (here all of them: 16
+    # dimensions leave room for 6,400 rows) are trained in per-thread copies
+    # that are merged into the shared rows as training goes and at the end of
+    # each job. With the mid-job syncs off, a lost end-of-job merge would leave
+    # every output row untrained.
     topics, sentences = topic_corpus
     params = dict(vector_size=16, levels=[8, 16], min_count=1, workers=2, epochs=2, seed=3, sg=sg,
-                  hs=1, negative=0, batch_words=2000)
+                  batch_words=500, hs=int(output == "hs"), negative=0 if output == "hs" else 5)
     if source == "corpus_file":
         path = tmp_path / "corpus.txt"
         path.write_text("\n".join(" ".join(s) for s in sentences) + "\n", encoding="utf-8")
         model = Word2Vec(corpus_file=str(path), **params)
     else:
         model = Word2Vec(sentences, **params)
-    n_inner = len(model.wv) - 1
-    assert np.all(np.abs(model.syn1[:min(64, n_inner)]).sum(axis=1) > 0)
-    assert np.isfinite(model.syn1).all()
+    outputs = model.syn1[:len(model.wv) - 1] if output == "hs" else model.syn1neg
+    assert np.all(np.abs(outputs).sum(axis=1) > 0)
+    assert np.isfinite(outputs).all()
     for level in (8, 16):
         assert topic_purity(model.wv, topics, level=level) > 0.8, level
+
+
+@pytest.mark.parametrize("n_rows", [0, 3, 8])
+def test_replica_syncs_add_every_threads_changes(n_rows):
+    # B's copies predate A's sync: overwriting the shared rows with B's copies
+    # (instead of adding B's change) would lose A's change.
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal((8, 5)).astype(np.float32)
+    change_a = rng.standard_normal((8, 5)).astype(np.float32)
+    change_b = rng.standard_normal((8, 5)).astype(np.float32)
+    shared = start.copy()
+    copies = native.replica_merge_check(shared, n_rows, change_a, change_b)
+    np.testing.assert_allclose(shared, start + change_a + change_b, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(copies, shared[:n_rows])
+    with pytest.raises(ValueError, match="n_rows"):
+        native.replica_merge_check(shared, 9, change_a, change_b)
+    with pytest.raises(ValueError, match="shape"):
+        native.replica_merge_check(shared, 3, change_a[:4], change_b)
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -502,8 +502,10 @@ def train_file_chunks(Trainer trainer, ByteVocab lookup, path, const int64_t[::1
     cdef ChunkReader *reader
     if n_chunks == 0:
         return effective, raw, sentences, losses
+    cdef w2vm_lock_t lock
+    w2vm_lock_init(&lock)
     with nogil, parallel(num_threads=nthreads):
-        reader = new_reader(c_path, &trainer.cfg, max_chunk, max_sentence_length, nthreads)
+        reader = new_reader(c_path, &trainer.cfg, max_chunk, max_sentence_length, nthreads, &lock)
         for chunk in prange(n_chunks, schedule="dynamic"):
             if reader == NULL:
                 failed = 1
@@ -515,6 +517,7 @@ def train_file_chunks(Trainer trainer, ByteVocab lookup, path, const int64_t[::1
                            &loss_view[chunk, 0]) < 0:
                 failed = 1
         free_reader(reader)
+    w2vm_lock_destroy(&lock)
     if failed:
         raise OSError(f"reading {path!r} failed or memory ran out while training")
     return effective, raw, sentences, losses
@@ -528,14 +531,15 @@ ctypedef struct ChunkReader:
 
 
 cdef ChunkReader *new_reader(const char *path, const TrainConfig *c, int64_t max_chunk,
-                             int64_t max_sentence_length, int nthreads) noexcept nogil:
+                             int64_t max_sentence_length, int nthreads,
+                             w2vm_lock_t *lock) noexcept nogil:
     cdef ChunkReader *r = <ChunkReader *>malloc(sizeof(ChunkReader))
     if r == NULL:
         return NULL
     r.fp = fopen(path, "rb")
     r.text = <uint8_t *>malloc(max_chunk + 1)
     r.ids = <uint32_t *>malloc((max_sentence_length + 1) * sizeof(uint32_t))
-    r.scratch = new_scratch(c, max_sentence_length, nthreads)
+    r.scratch = new_scratch(c, max_sentence_length, nthreads, lock)
     if r.fp == NULL or r.text == NULL or r.ids == NULL or r.scratch == NULL:
         free_reader(r)
         return NULL
@@ -621,8 +625,7 @@ cdef int train_chunk(const TrainConfig *c, const ByteTable *lookup, ChunkReader 
         else:
             prev_cr = False
             line_has_bytes = True
-    if s.n_dirty:
-        flush_hot_rows(c, s)  # a chunk leaves no update pending
+    sync_replicas(c, s)  # a chunk leaves no update pending
     effective[0] = kept
     raw[0] = done
     sentences[0] = n_sent

@@ -53,6 +53,32 @@ cdef extern from *:
 cdef enum:
     MAX_LEVELS = 32
 
+cdef extern from * nogil:
+    """
+    /* A mutex for the replica syncs: OpenMP's (which spins briefly, then sleeps)
+       when the module is built with OpenMP; without it only one thread runs. */
+    #if defined(_OPENMP)
+    #include <omp.h>
+    typedef omp_lock_t w2vm_lock_t;
+    static void w2vm_lock_init(w2vm_lock_t *l) { omp_init_lock(l); }
+    static void w2vm_lock_destroy(w2vm_lock_t *l) { omp_destroy_lock(l); }
+    static void w2vm_lock_set(w2vm_lock_t *l) { omp_set_lock(l); }
+    static void w2vm_lock_unset(w2vm_lock_t *l) { omp_unset_lock(l); }
+    #else
+    typedef int w2vm_lock_t;
+    static void w2vm_lock_init(w2vm_lock_t *l) { (void)l; }
+    static void w2vm_lock_destroy(w2vm_lock_t *l) { (void)l; }
+    static void w2vm_lock_set(w2vm_lock_t *l) { (void)l; }
+    static void w2vm_lock_unset(w2vm_lock_t *l) { (void)l; }
+    #endif
+    """
+    ctypedef struct w2vm_lock_t:
+        pass
+    void w2vm_lock_init(w2vm_lock_t *l)
+    void w2vm_lock_destroy(w2vm_lock_t *l)
+    void w2vm_lock_set(w2vm_lock_t *l)
+    void w2vm_lock_unset(w2vm_lock_t *l)
+
 
 ctypedef struct TrainConfig:
     int sg
@@ -81,6 +107,19 @@ ctypedef struct TrainConfig:
     const int64_t *hs_offsets
 
 
+ctypedef struct RowReplica:
+    # This thread's copies of rows 0 .. n-1 of a shared output matrix. Training
+    # reads and writes the copies only; a sync adds what this thread changed
+    # (copy - base) to the shared rows and takes fresh copies.
+    float *shared        # the shared matrix (syn1neg or syn1)
+    uint32_t n           # 0: no replica, every row is the shared row
+    float *rows          # (n, size)
+    float *base          # (n, size): the shared rows as of the last sync
+    uint8_t *dirty       # (n,) 1 when the row is in dirty_list
+    uint32_t *dirty_list # the rows changed since the last sync
+    uint32_t n_dirty
+
+
 ctypedef struct Scratch:
     float *hidden        # CBOW: mean/sum of the context rows; HogBatch: an output row's update
     float *error         # gradient accumulated for the input row(s); HogBatch: one row per context
@@ -88,26 +127,38 @@ ctypedef struct Scratch:
     uint32_t *outputs    # HogBatch: the target and the window's negatives
     double loss[MAX_LEVELS]
     uint64_t rng
-    # HS with several threads: this thread's pending updates of the inner nodes
-    # next to the root (syn1 rows 0 .. n_hot-1), see train_hs_row
-    uint32_t n_hot
-    float *hot_delta     # (n_hot, size), zero except for the nodes in hot_list
-    float *hot_row       # one row: the shared row plus this thread's pending update
-    uint8_t *hot_dirty   # (n_hot,) 1 when the node is in hot_list
-    uint32_t *hot_list   # the nodes with a pending update
-    uint32_t n_dirty
-    int64_t since_flush  # words trained since the pending updates were last added
+    # with several threads: this thread's copies of the hottest output rows
+    RowReplica ns_rows   # syn1neg rows of the most frequent words
+    RowReplica hs_rows   # syn1 rows of the inner nodes next to the root
+    w2vm_lock_t *lock    # held while a replica is merged into the shared rows
+    int64_t since_sync   # words trained since the replicas were last synced
 
 
 cdef enum:
-    # Every hierarchical-softmax path starts at the root, so the rows of the top
-    # of the Huffman tree are written by every pair of every thread: shared, they
-    # bounce between the cores' caches and two threads train no faster than one.
-    # Each thread sums its updates of these rows privately and adds them to the
-    # shared rows every HOT_FLUSH_WORDS trained words and at the end of every job
-    # (benchmarks/README.md has the figures for the sizes tried).
-    HOT_HS_ROWS = 64
-    HOT_FLUSH_WORDS = 1000
+    # Output rows written by both threads bounce between the cores' caches: with
+    # shared rows two threads trained NS 1.5x and HS 1.0x as fast as one, while
+    # a private syn1neg per thread made two threads 2.0x as fast. The frequent
+    # words' NS rows and the HS nodes next to the root (every Huffman path starts
+    # at the root) take most of the writes, so each thread trains private copies
+    # of those rows and merges its changes into the shared rows every
+    # SYNC_WORDS trained words and at the end of every job (benchmarks/README.md
+    # has the figures for the sizes tried). Only with several threads:
+    # workers=1 trains the shared rows directly and stays bit-reproducible.
+    REPLICA_BYTES = 409600   # per matrix: 1,024 rows at d=100
+    SYNC_WORDS = 2000
+
+cdef int64_t sync_words = SYNC_WORDS
+
+
+def set_replica_sync_words(int64_t words):
+    """Set the words between mid-job replica syncs; return the old value (for tests)."""
+    global sync_words
+    if words < 1:
+        raise ValueError("words must be positive")
+    old = sync_words
+    sync_words = words
+    return old
+
 
 cdef enum:
     EXP_TABLE_SIZE = 4096
@@ -206,42 +257,53 @@ cdef inline void train_output_row(const TrainConfig *c, Scratch *s, const float 
     w2vm_nested_pair_update(grads, c.level_ends, c.n_levels, hidden, out_row, s.error)
 
 
-cdef inline void train_hs_row(const TrainConfig *c, Scratch *s, const float *hidden, uint32_t node,
-                              float label, float alpha) noexcept nogil:
-    """One inner node of the Huffman path; a node near the root is updated in this thread's delta."""
-    cdef float scores[MAX_LEVELS]
-    cdef float grads[MAX_LEVELS]
-    cdef float *delta
-    cdef int size = c.size
-    if node >= s.n_hot:
-        train_output_row(c, s, hidden, c.syn1 + <int64_t>node * size, label, alpha)
+cdef inline float *peek_row(const RowReplica *r, uint32_t row, int size) noexcept nogil:
+    """The row this thread reads for ``row`` (for prefetching)."""
+    if row < r.n:
+        return r.rows + <int64_t>row * size
+    return r.shared + <int64_t>row * size
+
+
+cdef inline float *write_row(RowReplica *r, uint32_t row, int size) noexcept nogil:
+    """The row this thread trains for ``row``: its private copy when it has one."""
+    if row < r.n:
+        if not r.dirty[row]:
+            r.dirty[row] = 1
+            r.dirty_list[r.n_dirty] = row
+            r.n_dirty += 1
+        return r.rows + <int64_t>row * size
+    return r.shared + <int64_t>row * size
+
+
+cdef void sync_replica(RowReplica *r, int size, w2vm_lock_t *lock) noexcept nogil:
+    """Add this thread's changes to the shared rows and take fresh copies of them."""
+    cdef uint32_t i, row
+    cdef int k
+    cdef float *shared
+    cdef const float *mine
+    cdef const float *base
+    if r.n == 0:
         return
-    delta = s.hot_delta + <int64_t>node * size
-    if not s.hot_dirty[node]:
-        s.hot_dirty[node] = 1
-        s.hot_list[s.n_dirty] = node
-        s.n_dirty += 1
-    # this thread's view of the row: the shared row plus its own pending update
-    memcpy(s.hot_row, c.syn1 + <int64_t>node * size, size * sizeof(float))
-    w2vm_axpy(1.0, delta, s.hot_row, size)
-    w2vm_nested_dot(hidden, s.hot_row, c.level_ends, c.n_levels, scores)
-    level_gradients(c, s, scores, label, alpha, grads)
-    w2vm_nested_axpy2(grads, c.level_ends, c.n_levels, s.hot_row, s.error, hidden, delta)
+    w2vm_lock_set(lock)
+    for i in range(r.n_dirty):
+        row = r.dirty_list[i]
+        shared = r.shared + <int64_t>row * size
+        mine = r.rows + <int64_t>row * size
+        base = r.base + <int64_t>row * size
+        for k in range(size):
+            shared[k] = shared[k] + (mine[k] - base[k])
+        r.dirty[row] = 0
+    memcpy(r.rows, r.shared, <size_t>r.n * size * sizeof(float))
+    w2vm_lock_unset(lock)
+    memcpy(r.base, r.rows, <size_t>r.n * size * sizeof(float))
+    r.n_dirty = 0
 
 
-cdef inline void flush_hot_rows(const TrainConfig *c, Scratch *s) noexcept nogil:
-    """Add this thread's pending updates of the top Huffman nodes to the shared rows."""
-    cdef uint32_t i, node
-    cdef float *delta
-    cdef int size = c.size
-    for i in range(s.n_dirty):
-        node = s.hot_list[i]
-        delta = s.hot_delta + <int64_t>node * size
-        w2vm_axpy(1.0, delta, c.syn1 + <int64_t>node * size, size)
-        memset(delta, 0, size * sizeof(float))
-        s.hot_dirty[node] = 0
-    s.n_dirty = 0
-    s.since_flush = 0
+cdef void sync_replicas(const TrainConfig *c, Scratch *s) noexcept nogil:
+    """Merge both replicas into the shared rows; a job calls it before it ends."""
+    sync_replica(&s.ns_rows, c.size, s.lock)
+    sync_replica(&s.hs_rows, c.size, s.lock)
+    s.since_sync = 0
 
 
 cdef inline void train_targets(const TrainConfig *c, Scratch *s, const float *hidden,
@@ -256,14 +318,15 @@ cdef inline void train_targets(const TrainConfig *c, Scratch *s, const float *hi
     cdef int size = c.size
     if c.hs:
         for k in range(c.hs_offsets[target], c.hs_offsets[target + 1]):
-            w2vm_prefetch_row(c.syn1 + <int64_t>c.hs_points[k] * size, size)
+            w2vm_prefetch_row(peek_row(&s.hs_rows, c.hs_points[k], size), size)
         for k in range(c.hs_offsets[target], c.hs_offsets[target + 1]):
-            train_hs_row(c, s, hidden, c.hs_points[k], <float>(1 - c.hs_codes[k]), alpha)
+            train_output_row(c, s, hidden, write_row(&s.hs_rows, c.hs_points[k], size),
+                             <float>(1 - c.hs_codes[k]), alpha)
     if c.negative:
-        train_output_row(c, s, hidden, c.syn1neg + <int64_t>target * size, 1.0, alpha)
+        train_output_row(c, s, hidden, write_row(&s.ns_rows, target, size), 1.0, alpha)
         for d in range(c.negative):
             if negatives[d] != target:
-                train_output_row(c, s, hidden, c.syn1neg + <int64_t>negatives[d] * size, 0.0, alpha)
+                train_output_row(c, s, hidden, write_row(&s.ns_rows, negatives[d], size), 0.0, alpha)
 
 
 cdef inline void draw_negatives(const TrainConfig *c, Scratch *s, uint32_t *out, int64_t n) noexcept nogil:
@@ -275,7 +338,7 @@ cdef inline void draw_negatives(const TrainConfig *c, Scratch *s, uint32_t *out,
     cdef int64_t k
     for k in range(n):
         out[k] = draw_negative(c, &s.rng)
-        w2vm_prefetch_row(c.syn1neg + <int64_t>out[k] * c.size, c.size)
+        w2vm_prefetch_row(peek_row(&s.ns_rows, out[k], c.size), c.size)
 
 
 cdef void sg_ns_window(const TrainConfig *c, Scratch *s, int64_t centre, int64_t lo, int64_t hi,
@@ -303,11 +366,11 @@ cdef void sg_ns_window(const TrainConfig *c, Scratch *s, int64_t centre, int64_t
         if w != target:
             s.outputs[n_out] = w
             n_out += 1
-            w2vm_prefetch_row(c.syn1neg + <int64_t>w * size, size)
+            w2vm_prefetch_row(peek_row(&s.ns_rows, w, size), size)
     n_ctx = hi - lo - 1
     memset(s.error, 0, n_ctx * size * sizeof(float))
     for o in range(n_out):
-        out_row = c.syn1neg + <int64_t>s.outputs[o] * size
+        out_row = write_row(&s.ns_rows, s.outputs[o], size)
         label = 1.0 if o == 0 else 0.0
         memset(s.hidden, 0, size * sizeof(float))
         j = 0
@@ -395,27 +458,59 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
             for j in range(lo, hi):
                 if j != i:
                     w2vm_axpy(1.0, s.error, c.syn0 + <int64_t>s.sentence[j] * size, size)
-    s.since_flush += n
-    if s.n_dirty and s.since_flush >= HOT_FLUSH_WORDS:
-        flush_hot_rows(c, s)
+    s.since_sync += n
+    if s.since_sync >= sync_words and (s.ns_rows.n or s.hs_rows.n):
+        sync_replicas(c, s)
     return n
 
 
-cdef Scratch *new_scratch(const TrainConfig *c, int64_t max_sentence_length, int nthreads) noexcept nogil:
+cdef int new_replica(RowReplica *r, float *shared, uint32_t n, int size,
+                     w2vm_lock_t *lock) noexcept nogil:
+    """Copies of rows 0 .. n-1 of ``shared``; -1 when memory runs out."""
+    r.shared = shared
+    r.n = n
+    if n == 0:
+        return 0
+    r.rows = <float *>malloc(<size_t>n * size * sizeof(float))
+    r.base = <float *>malloc(<size_t>n * size * sizeof(float))
+    r.dirty = <uint8_t *>calloc(n, sizeof(uint8_t))
+    r.dirty_list = <uint32_t *>malloc(n * sizeof(uint32_t))
+    if r.rows == NULL or r.base == NULL or r.dirty == NULL or r.dirty_list == NULL:
+        r.n = 0
+        return -1
+    w2vm_lock_set(lock)
+    memcpy(r.rows, shared, <size_t>n * size * sizeof(float))
+    w2vm_lock_unset(lock)
+    memcpy(r.base, r.rows, <size_t>n * size * sizeof(float))
+    return 0
+
+
+cdef void free_replica(RowReplica *r) noexcept nogil:
+    free(r.rows)
+    free(r.base)
+    free(r.dirty)
+    free(r.dirty_list)
+
+
+cdef Scratch *new_scratch(const TrainConfig *c, int64_t max_sentence_length, int nthreads,
+                          w2vm_lock_t *lock) noexcept nogil:
     """Per-thread buffers; NULL when memory runs out."""
     cdef Scratch *s = <Scratch *>calloc(1, sizeof(Scratch))
+    cdef uint32_t n_rows, n_ns = 0, n_hs = 0
     if s == NULL:
         return NULL
-    if nthreads > 1 and c.hs and not c.use_blas:
-        # syn1 has vocab_size rows, of which the vocab_size - 1 inner nodes are used
-        s.n_hot = HOT_HS_ROWS if c.vocab_size > HOT_HS_ROWS else c.vocab_size
-        s.hot_delta = <float *>calloc(<size_t>s.n_hot * c.size, sizeof(float))
-        s.hot_row = <float *>malloc(c.size * sizeof(float))
-        s.hot_dirty = <uint8_t *>calloc(s.n_hot, sizeof(uint8_t))
-        s.hot_list = <uint32_t *>malloc(s.n_hot * sizeof(uint32_t))
-        if s.hot_delta == NULL or s.hot_row == NULL or s.hot_dirty == NULL or s.hot_list == NULL:
-            free_scratch(s)
-            return NULL
+    s.lock = lock
+    if nthreads > 1:
+        n_rows = <uint32_t>(REPLICA_BYTES // (c.size * sizeof(float)))
+        n_rows = n_rows if n_rows < c.vocab_size else c.vocab_size
+        # syn1neg rows are words by falling frequency; syn1 rows are the inner
+        # nodes numbered from the root, so the first rows are the hottest of both
+        n_ns = n_rows if c.negative else 0
+        n_hs = n_rows if c.hs else 0
+    if (new_replica(&s.ns_rows, c.syn1neg, n_ns, c.size, lock) < 0
+            or new_replica(&s.hs_rows, c.syn1, n_hs, c.size, lock) < 0):
+        free_scratch(s)
+        return NULL
     s.hidden = <float *>malloc(c.size * sizeof(float))
     # HogBatch keeps one error row per context word of a window
     s.error = <float *>malloc(c.size * (2 * c.window if c.hogbatch else 1) * sizeof(float))
@@ -430,10 +525,8 @@ cdef Scratch *new_scratch(const TrainConfig *c, int64_t max_sentence_length, int
 
 cdef void free_scratch(Scratch *s) noexcept nogil:
     if s != NULL:
-        free(s.hot_list)
-        free(s.hot_dirty)
-        free(s.hot_row)
-        free(s.hot_delta)
+        free_replica(&s.ns_rows)
+        free_replica(&s.hs_rows)
         free(s.outputs)
         free(s.sentence)
         free(s.error)
@@ -592,8 +685,10 @@ cdef int _run_jobs(const TrainConfig *c, const uint32_t *words, const int64_t *o
     cdef int j, failed = 0
     cdef Scratch *s
     cdef int nthreads = workers if workers < n_jobs else <int>n_jobs
+    cdef w2vm_lock_t lock
+    w2vm_lock_init(&lock)
     with parallel(num_threads=nthreads):
-        s = new_scratch(c, max_len, nthreads)
+        s = new_scratch(c, max_len, nthreads, &lock)
         for job in prange(n_jobs, schedule="dynamic"):
             if s == NULL:
                 failed = 1  # every write stores the same value: no race that matters
@@ -604,13 +699,58 @@ cdef int _run_jobs(const TrainConfig *c, const uint32_t *words, const int64_t *o
             for k in range(job_starts[job], job_starts[job + 1]):
                 done = done + train_sentence(c, s, words + offsets[k], offsets[k + 1] - offsets[k],
                                              job_alpha[job])
-            if s.n_dirty:
-                flush_hot_rows(c, s)  # a call leaves no update pending
+            sync_replicas(c, s)  # a call leaves no update pending
             effective[job] = done
             for j in range(c.n_levels):
                 losses[job * c.n_levels + j] = s.loss[j]
         free_scratch(s)
+    w2vm_lock_destroy(&lock)
     return -1 if failed else 0
+
+
+def replica_merge_check(float[:, ::1] shared, uint32_t n_rows, const float[:, ::1] change_a,
+                        const float[:, ::1] change_b):
+    """Two threads' replicas of ``shared[:n_rows]``, run in turn through the real code.
+
+    For tests: replica A adds ``change_a`` to every row through ``write_row``
+    and syncs; replica B, whose copies predate A's sync, adds ``change_b`` and
+    syncs. ``shared`` must end as its start plus both changes. Returns B's
+    copies after its sync (they must equal the shared rows).
+    """
+    cdef Py_ssize_t n = shared.shape[0], size = shared.shape[1], i, k
+    cdef RowReplica a, b
+    cdef w2vm_lock_t lock
+    cdef float *row
+    if n == 0 or size == 0 or n_rows > n:
+        raise ValueError("need a non-empty matrix and n_rows <= its rows")
+    if change_a.shape[0] != n or change_a.shape[1] != size or change_b.shape[0] != n \
+            or change_b.shape[1] != size:
+        raise ValueError("the changes must have the shape of the matrix")
+    memset(&a, 0, sizeof(RowReplica))
+    memset(&b, 0, sizeof(RowReplica))
+    w2vm_lock_init(&lock)
+    try:
+        if (new_replica(&a, &shared[0, 0], n_rows, <int>size, &lock) < 0
+                or new_replica(&b, &shared[0, 0], n_rows, <int>size, &lock) < 0):
+            raise MemoryError()
+        for i in range(n):
+            row = write_row(&a, <uint32_t>i, <int>size)
+            for k in range(size):
+                row[k] += change_a[i, k]
+        sync_replica(&a, <int>size, &lock)
+        for i in range(n):
+            row = write_row(&b, <uint32_t>i, <int>size)
+            for k in range(size):
+                row[k] += change_b[i, k]
+        sync_replica(&b, <int>size, &lock)
+        copies = np.zeros((n_rows, size), dtype=np.float32)
+        if n_rows:
+            copies[:] = <float[:n_rows, :size]>b.rows
+        return copies
+    finally:
+        free_replica(&a)
+        free_replica(&b)
+        w2vm_lock_destroy(&lock)
 
 
 cdef _check_1d(array, dtype, Py_ssize_t length, str name):
