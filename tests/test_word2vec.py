@@ -75,17 +75,19 @@ def test_threads_hand_back_their_private_output_rows(output, sg, source, topic_c
         assert topic_purity(model.wv, topics, level=level) > 0.8, level
 
 
+@pytest.mark.parametrize("steps", [1, 600], ids=["one-update", "row-syncs"])
 @pytest.mark.parametrize("n_rows", [0, 3, 8])
-def test_replica_syncs_add_every_threads_changes(n_rows):
+def test_replica_syncs_add_every_threads_changes(n_rows, steps):
     # B's copies predate A's sync: overwriting the shared rows with B's copies
-    # (instead of adding B's change) would lose A's change.
+    # (instead of adding B's change) would lose A's change. 600 updates per row
+    # pass the 256 after which a row is synced on its own, twice.
     rng = np.random.default_rng(0)
     start = rng.standard_normal((8, 5)).astype(np.float32)
     change_a = rng.standard_normal((8, 5)).astype(np.float32)
     change_b = rng.standard_normal((8, 5)).astype(np.float32)
     shared = start.copy()
-    copies = native.replica_merge_check(shared, n_rows, change_a, change_b)
-    np.testing.assert_allclose(shared, start + change_a + change_b, rtol=1e-6, atol=1e-6)
+    copies = native.replica_merge_check(shared, n_rows, change_a, change_b, steps=steps)
+    np.testing.assert_allclose(shared, start + change_a + change_b, rtol=1e-4, atol=1e-4)
     np.testing.assert_array_equal(copies, shared[:n_rows])
     with pytest.raises(ValueError, match="n_rows"):
         native.replica_merge_check(shared, 9, change_a, change_b)

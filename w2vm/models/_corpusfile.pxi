@@ -625,7 +625,7 @@ cdef int train_chunk(const TrainConfig *c, const ByteTable *lookup, ChunkReader 
         else:
             prev_cr = False
             line_has_bytes = True
-    sync_replicas(c, s)  # a chunk leaves no update pending
+    sync_replicas(s)  # a chunk leaves no update pending
     effective[0] = kept
     raw[0] = done
     sentences[0] = n_sent

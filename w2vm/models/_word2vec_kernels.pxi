@@ -17,7 +17,7 @@
 
 from cython.parallel cimport parallel, prange
 from libc.math cimport exp, log1p
-from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
 
@@ -113,10 +113,12 @@ ctypedef struct RowReplica:
     # (copy - base) to the shared rows and takes fresh copies.
     float *shared        # the shared matrix (syn1neg or syn1)
     uint32_t n           # 0: no replica, every row is the shared row
+    int size
+    w2vm_lock_t *lock    # held while rows are merged into the shared matrix
     float *rows          # (n, size)
-    float *base          # (n, size): the shared rows as of the last sync
-    uint8_t *dirty       # (n,) 1 when the row is in dirty_list
-    uint32_t *dirty_list # the rows changed since the last sync
+    float *base          # (n, size): the shared rows as of their last sync
+    uint16_t *updates    # (n,) updates of each copy since its last sync
+    uint32_t *dirty_list # the rows updated since the last sync of the whole replica
     uint32_t n_dirty
 
 
@@ -130,7 +132,6 @@ ctypedef struct Scratch:
     # with several threads: this thread's copies of the hottest output rows
     RowReplica ns_rows   # syn1neg rows of the most frequent words
     RowReplica hs_rows   # syn1 rows of the inner nodes next to the root
-    w2vm_lock_t *lock    # held while a replica is merged into the shared rows
     int64_t since_sync   # words trained since the replicas were last synced
 
 
@@ -146,6 +147,14 @@ cdef enum:
     # workers=1 trains the shared rows directly and stays bit-reproducible.
     REPLICA_BYTES = 409600   # per matrix: 1,024 rows at d=100
     SYNC_WORDS = 2000
+    # A copy updated ROW_SYNC_UPDATES times is synced on its own at once. Both
+    # threads' changes are summed at a sync, each computed on a copy that has
+    # not seen the other's: the more updates a copy takes between syncs, the
+    # more that sum overshoots. The root of the Huffman tree takes about ten
+    # updates per word; synced only every 2,000 words its copies drifted apart
+    # and a skip-gram HS run diverged to NaN. Bounding the updates per row
+    # bounds the drift for every row, whatever its frequency.
+    ROW_SYNC_UPDATES = 256
 
 cdef int64_t sync_words = SYNC_WORDS
 
@@ -264,45 +273,61 @@ cdef inline float *peek_row(const RowReplica *r, uint32_t row, int size) noexcep
     return r.shared + <int64_t>row * size
 
 
+cdef inline void merge_row(RowReplica *r, uint32_t row) noexcept nogil:
+    """shared += copy - base for one row; the caller holds the lock."""
+    cdef int k
+    cdef float *shared = r.shared + <int64_t>row * r.size
+    cdef const float *mine = r.rows + <int64_t>row * r.size
+    cdef const float *base = r.base + <int64_t>row * r.size
+    for k in range(r.size):
+        shared[k] = shared[k] + (mine[k] - base[k])
+
+
+cdef void sync_row(RowReplica *r, uint32_t row) noexcept nogil:
+    """Merge one copy into the shared row and take a fresh copy of it."""
+    cdef float *mine = r.rows + <int64_t>row * r.size
+    w2vm_lock_set(r.lock)
+    merge_row(r, row)
+    memcpy(mine, r.shared + <int64_t>row * r.size, r.size * sizeof(float))
+    w2vm_lock_unset(r.lock)
+    memcpy(r.base + <int64_t>row * r.size, mine, r.size * sizeof(float))
+    r.updates[row] = 0
+
+
 cdef inline float *write_row(RowReplica *r, uint32_t row, int size) noexcept nogil:
     """The row this thread trains for ``row``: its private copy when it has one."""
     if row < r.n:
-        if not r.dirty[row]:
-            r.dirty[row] = 1
+        if r.updates[row] == 0:
             r.dirty_list[r.n_dirty] = row
             r.n_dirty += 1
+        elif r.updates[row] >= ROW_SYNC_UPDATES:
+            sync_row(r, row)  # stays in dirty_list; merging it again adds nothing
+        r.updates[row] += 1
         return r.rows + <int64_t>row * size
     return r.shared + <int64_t>row * size
 
 
-cdef void sync_replica(RowReplica *r, int size, w2vm_lock_t *lock) noexcept nogil:
-    """Add this thread's changes to the shared rows and take fresh copies of them."""
+cdef void sync_replica(RowReplica *r) noexcept nogil:
+    """Add this thread's changes to the shared rows and take fresh copies of them all."""
     cdef uint32_t i, row
-    cdef int k
-    cdef float *shared
-    cdef const float *mine
-    cdef const float *base
     if r.n == 0:
         return
-    w2vm_lock_set(lock)
+    w2vm_lock_set(r.lock)
     for i in range(r.n_dirty):
         row = r.dirty_list[i]
-        shared = r.shared + <int64_t>row * size
-        mine = r.rows + <int64_t>row * size
-        base = r.base + <int64_t>row * size
-        for k in range(size):
-            shared[k] = shared[k] + (mine[k] - base[k])
-        r.dirty[row] = 0
-    memcpy(r.rows, r.shared, <size_t>r.n * size * sizeof(float))
-    w2vm_lock_unset(lock)
-    memcpy(r.base, r.rows, <size_t>r.n * size * sizeof(float))
+        merge_row(r, row)
+        r.updates[row] = 0
+    # fresh copies of every row, to see the other threads' changes too
+    memcpy(r.rows, r.shared, <size_t>r.n * r.size * sizeof(float))
+    w2vm_lock_unset(r.lock)
+    memcpy(r.base, r.rows, <size_t>r.n * r.size * sizeof(float))
     r.n_dirty = 0
 
 
-cdef void sync_replicas(const TrainConfig *c, Scratch *s) noexcept nogil:
+cdef void sync_replicas(Scratch *s) noexcept nogil:
     """Merge both replicas into the shared rows; a job calls it before it ends."""
-    sync_replica(&s.ns_rows, c.size, s.lock)
-    sync_replica(&s.hs_rows, c.size, s.lock)
+    sync_replica(&s.ns_rows)
+    sync_replica(&s.hs_rows)
     s.since_sync = 0
 
 
@@ -460,7 +485,7 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
                     w2vm_axpy(1.0, s.error, c.syn0 + <int64_t>s.sentence[j] * size, size)
     s.since_sync += n
     if s.since_sync >= sync_words and (s.ns_rows.n or s.hs_rows.n):
-        sync_replicas(c, s)
+        sync_replicas(s)
     return n
 
 
@@ -469,13 +494,15 @@ cdef int new_replica(RowReplica *r, float *shared, uint32_t n, int size,
     """Copies of rows 0 .. n-1 of ``shared``; -1 when memory runs out."""
     r.shared = shared
     r.n = n
+    r.size = size
+    r.lock = lock
     if n == 0:
         return 0
     r.rows = <float *>malloc(<size_t>n * size * sizeof(float))
     r.base = <float *>malloc(<size_t>n * size * sizeof(float))
-    r.dirty = <uint8_t *>calloc(n, sizeof(uint8_t))
+    r.updates = <uint16_t *>calloc(n, sizeof(uint16_t))
     r.dirty_list = <uint32_t *>malloc(n * sizeof(uint32_t))
-    if r.rows == NULL or r.base == NULL or r.dirty == NULL or r.dirty_list == NULL:
+    if r.rows == NULL or r.base == NULL or r.updates == NULL or r.dirty_list == NULL:
         r.n = 0
         return -1
     w2vm_lock_set(lock)
@@ -488,7 +515,7 @@ cdef int new_replica(RowReplica *r, float *shared, uint32_t n, int size,
 cdef void free_replica(RowReplica *r) noexcept nogil:
     free(r.rows)
     free(r.base)
-    free(r.dirty)
+    free(r.updates)
     free(r.dirty_list)
 
 
@@ -499,7 +526,6 @@ cdef Scratch *new_scratch(const TrainConfig *c, int64_t max_sentence_length, int
     cdef uint32_t n_rows, n_ns = 0, n_hs = 0
     if s == NULL:
         return NULL
-    s.lock = lock
     if nthreads > 1:
         n_rows = <uint32_t>(REPLICA_BYTES // (c.size * sizeof(float)))
         n_rows = n_rows if n_rows < c.vocab_size else c.vocab_size
@@ -699,7 +725,7 @@ cdef int _run_jobs(const TrainConfig *c, const uint32_t *words, const int64_t *o
             for k in range(job_starts[job], job_starts[job + 1]):
                 done = done + train_sentence(c, s, words + offsets[k], offsets[k + 1] - offsets[k],
                                              job_alpha[job])
-            sync_replicas(c, s)  # a call leaves no update pending
+            sync_replicas(s)  # a call leaves no update pending
             effective[job] = done
             for j in range(c.n_levels):
                 losses[job * c.n_levels + j] = s.loss[j]
@@ -709,20 +735,23 @@ cdef int _run_jobs(const TrainConfig *c, const uint32_t *words, const int64_t *o
 
 
 def replica_merge_check(float[:, ::1] shared, uint32_t n_rows, const float[:, ::1] change_a,
-                        const float[:, ::1] change_b):
+                        const float[:, ::1] change_b, int steps=1):
     """Two threads' replicas of ``shared[:n_rows]``, run in turn through the real code.
 
-    For tests: replica A adds ``change_a`` to every row through ``write_row``
-    and syncs; replica B, whose copies predate A's sync, adds ``change_b`` and
-    syncs. ``shared`` must end as its start plus both changes. Returns B's
-    copies after its sync (they must equal the shared rows).
+    For tests: replica A adds ``change_a`` to every row in ``steps`` equal
+    updates through ``write_row`` (more than ROW_SYNC_UPDATES of them sync a
+    row on its own) and syncs; replica B, whose copies predate A's sync, adds
+    ``change_b`` the same way and syncs. ``shared`` must end as its start plus
+    both changes. Returns B's copies after its sync (they must equal the
+    shared rows).
     """
     cdef Py_ssize_t n = shared.shape[0], size = shared.shape[1], i, k
+    cdef int step
     cdef RowReplica a, b
     cdef w2vm_lock_t lock
     cdef float *row
-    if n == 0 or size == 0 or n_rows > n:
-        raise ValueError("need a non-empty matrix and n_rows <= its rows")
+    if n == 0 or size == 0 or n_rows > n or steps < 1:
+        raise ValueError("need a non-empty matrix, n_rows <= its rows and steps >= 1")
     if change_a.shape[0] != n or change_a.shape[1] != size or change_b.shape[0] != n \
             or change_b.shape[1] != size:
         raise ValueError("the changes must have the shape of the matrix")
@@ -733,16 +762,18 @@ def replica_merge_check(float[:, ::1] shared, uint32_t n_rows, const float[:, ::
         if (new_replica(&a, &shared[0, 0], n_rows, <int>size, &lock) < 0
                 or new_replica(&b, &shared[0, 0], n_rows, <int>size, &lock) < 0):
             raise MemoryError()
-        for i in range(n):
-            row = write_row(&a, <uint32_t>i, <int>size)
-            for k in range(size):
-                row[k] += change_a[i, k]
-        sync_replica(&a, <int>size, &lock)
-        for i in range(n):
-            row = write_row(&b, <uint32_t>i, <int>size)
-            for k in range(size):
-                row[k] += change_b[i, k]
-        sync_replica(&b, <int>size, &lock)
+        for step in range(steps):
+            for i in range(n):
+                row = write_row(&a, <uint32_t>i, <int>size)
+                for k in range(size):
+                    row[k] += change_a[i, k] / steps
+        sync_replica(&a)
+        for step in range(steps):
+            for i in range(n):
+                row = write_row(&b, <uint32_t>i, <int>size)
+                for k in range(size):
+                    row[k] += change_b[i, k] / steps
+        sync_replica(&b)
         copies = np.zeros((n_rows, size), dtype=np.float32)
         if n_rows:
             copies[:] = <float[:n_rows, :size]>b.rows
