@@ -96,6 +96,23 @@ def test_replica_syncs_add_every_threads_changes(n_rows, steps):
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_saturated_scores_train_nothing(mode, topic_corpus):
+    # word2vec.c and gensim skip an output row whose score is outside
+    # (-MAX_EXP, MAX_EXP) (8 here). Every score below is 10 (level 8) or 20
+    # (level 16), and every negative sample and every HS branch coded 1 is
+    # confidently wrong, which a clamped sigmoid would still train at full rate.
+    _, sentences = topic_corpus
+    model = Word2Vec(vector_size=16, levels=[8, 16], min_count=1, workers=1, seed=1, **mode)
+    model.build_vocab(sentences)
+    outputs = model.syn1 if mode["hs"] else model.syn1neg
+    model.wv.vectors[:] = 1.0
+    outputs[:] = 1.25
+    model.train(sentences, total_examples=len(sentences), epochs=1)
+    assert np.all(model.wv.vectors == 1.0)
+    assert np.all(outputs == 1.25)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_level_gradients_train_the_prefix(mode):
     # The first 4 dimensions of a levels model must beat the first 4 of a model
     # trained only at full size: this fails if the prefix gradient is not applied.

@@ -175,7 +175,7 @@ cdef enum:
 
 cdef uint32_t KEEP_ALWAYS = 0xFFFFFFFFu
 
-# sigmoid(x) for x in [-MAX_EXP, MAX_EXP); outside it the sigmoid is clamped to 0 or 1.
+# sigmoid(x) for x in (-MAX_EXP, MAX_EXP); outside it a score trains nothing (level_gradients).
 cdef float EXP_TABLE[EXP_TABLE_SIZE]
 cdef float EXP_TABLE_SCALE = EXP_TABLE_SIZE / (2.0 * MAX_EXP)
 
@@ -204,13 +204,9 @@ cdef inline uint64_t next_random(uint64_t *state) noexcept nogil:
     return z ^ (z >> 31)
 
 
-cdef inline float sigmoid(float x) noexcept nogil:
-    # written so that NaN (a diverged model) gives 0 rather than an index outside the table
-    if x >= MAX_EXP:
-        return 1.0
-    if x > -MAX_EXP:
-        return EXP_TABLE[<int>((x + MAX_EXP) * EXP_TABLE_SCALE)]
-    return 0.0
+cdef inline float table_sigmoid(float x) noexcept nogil:
+    """sigmoid(x) for -MAX_EXP < x < MAX_EXP only (the caller checks the range)."""
+    return EXP_TABLE[<int>((x + MAX_EXP) * EXP_TABLE_SCALE)]
 
 
 cdef inline double neg_log_sigmoid(double x) noexcept nogil:
@@ -232,11 +228,18 @@ cdef inline uint32_t draw_negative(const TrainConfig *c, uint64_t *rng) noexcept
 cdef inline void level_gradients(const TrainConfig *c, Scratch *s, const float *scores,
                                  float label, float alpha, float *grads) noexcept nogil:
     """Per-segment gradients from the nested scores: ``grads[j]`` is the suffix sum over
-    levels ``k >= j`` of ``w_k * (label - sigmoid(score_k)) * alpha`` (design.md)."""
+    levels ``k >= j`` of ``w_k * (label - sigmoid(score_k)) * alpha`` (design.md).
+
+    A level whose score is saturated (``|score| >= MAX_EXP``) or NaN adds
+    nothing, as in word2vec.c and gensim: a confidently wrong score would
+    otherwise push with the full rate on rows that are already large, and with
+    several threads (hogwild rows, replica syncs) that feedback can run away
+    to inf/NaN; it did in about one 1-epoch HS benchmark run in five."""
     cdef int j
     cdef float total = 0.0
     for j in range(c.n_levels - 1, -1, -1):
-        total = total + c.level_weights[j] * (label - sigmoid(scores[j])) * alpha
+        if -MAX_EXP < scores[j] < MAX_EXP:
+            total = total + c.level_weights[j] * (label - table_sigmoid(scores[j])) * alpha
         grads[j] = total
         if c.compute_loss:
             s.loss[j] += neg_log_sigmoid(scores[j] if label > 0.5 else -scores[j])
