@@ -117,8 +117,8 @@ ctypedef struct RowReplica:
     w2vm_lock_t *lock    # held while rows are merged into the shared matrix
     float *rows          # (n, size)
     float *base          # (n, size): the shared rows as of their last sync
-    uint16_t *updates    # (n,) updates of each copy since its last sync
-    uint32_t *dirty_list # the rows updated since the last sync of the whole replica
+    uint16_t *updates    # (n,) 0: not in dirty_list; else 1 + updates since the row's last sync
+    uint32_t *dirty_list # the rows updated since the last sync of the whole replica (at most n)
     uint32_t n_dirty
 
 
@@ -151,10 +151,10 @@ cdef enum:
     # threads' changes are summed at a sync, each computed on a copy that has
     # not seen the other's: the more updates a copy takes between syncs, the
     # more that sum overshoots. The root of the Huffman tree takes about ten
-    # updates per word; synced only every 2,000 words its copies drifted apart
-    # and a skip-gram HS run diverged to NaN. Bounding the updates per row
-    # bounds the drift for every row, whatever its frequency.
-    ROW_SYNC_UPDATES = 256
+    # updates per word; skip-gram HS runs diverged to NaN in 2 of 2 full-corpus
+    # runs with syncs every 2,000 words only and in about 1 of 4 with a row sync
+    # every 256 updates; at 32, 10 of 10 runs stayed finite (benchmarks/README.md).
+    ROW_SYNC_UPDATES = 32
 
 cdef int64_t sync_words = SYNC_WORDS
 
@@ -294,18 +294,21 @@ cdef void sync_row(RowReplica *r, uint32_t row) noexcept nogil:
     memcpy(mine, r.shared + <int64_t>row * r.size, r.size * sizeof(float))
     w2vm_lock_unset(r.lock)
     memcpy(r.base + <int64_t>row * r.size, mine, r.size * sizeof(float))
-    r.updates[row] = 0
 
 
 cdef inline float *write_row(RowReplica *r, uint32_t row, int size) noexcept nogil:
     """The row this thread trains for ``row``: its private copy when it has one."""
+    cdef uint16_t count
     if row < r.n:
-        if r.updates[row] == 0:
-            r.dirty_list[r.n_dirty] = row
+        count = r.updates[row]
+        if count == 0:
+            r.dirty_list[r.n_dirty] = row  # a row is listed once until the next full sync
             r.n_dirty += 1
-        elif r.updates[row] >= ROW_SYNC_UPDATES:
-            sync_row(r, row)  # stays in dirty_list; merging it again adds nothing
-        r.updates[row] += 1
+            count = 1
+        elif count > ROW_SYNC_UPDATES:
+            sync_row(r, row)  # stays listed; merging it again at the full sync adds nothing
+            count = 1
+        r.updates[row] = count + 1
         return r.rows + <int64_t>row * size
     return r.shared + <int64_t>row * size
 
@@ -770,12 +773,16 @@ def replica_merge_check(float[:, ::1] shared, uint32_t n_rows, const float[:, ::
                 row = write_row(&a, <uint32_t>i, <int>size)
                 for k in range(size):
                     row[k] += change_a[i, k] / steps
+        if a.n_dirty > a.n:
+            raise AssertionError(f"replica A listed {a.n_dirty} rows, it has {a.n}")
         sync_replica(&a)
         for step in range(steps):
             for i in range(n):
                 row = write_row(&b, <uint32_t>i, <int>size)
                 for k in range(size):
                     row[k] += change_b[i, k] / steps
+        if b.n_dirty > b.n:
+            raise AssertionError(f"replica B listed {b.n_dirty} rows, it has {b.n}")
         sync_replica(&b)
         copies = np.zeros((n_rows, size), dtype=np.float32)
         if n_rows:
