@@ -138,7 +138,7 @@ ctypedef struct Scratch:
 cdef enum:
     # Output rows written by both threads bounce between the cores' caches: with
     # shared rows two threads trained NS 1.5x and HS 1.0x as fast as one, while
-    # a private syn1neg per thread made two threads 2.0x as fast. The frequent
+    # (as an experiment) a private syn1neg per thread made them 1.9x. The frequent
     # words' NS rows and the HS nodes next to the root (every Huffman path starts
     # at the root) take most of the writes, so each thread trains private copies
     # of those rows and merges its changes into the shared rows every
