@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from w2vm.models._native import native
 from w2vm.models.batching import iter_chunks, prefetch
 
 
@@ -21,6 +22,77 @@ def test_chunks_are_valid_csr_and_cover_the_corpus():
             s0, s1 = c.job_starts[j], c.job_starts[j + 1]
             assert c.sentence_offsets[s1] - c.sentence_offsets[s0] <= 5
         assert c.n_jobs <= 2
+
+
+def greedy_jobs(sentences, key_to_index, batch_words):
+    """The jobs iter_chunks must form, as lists of pieces: each sentence's known ids cut
+    every batch_words, packed in order into jobs of at most batch_words ids."""
+    jobs, job = [], []
+    for sentence in sentences:
+        ids = [key_to_index[w] for w in sentence if w in key_to_index]
+        for start in range(0, len(ids), batch_words):
+            piece = ids[start:start + batch_words]
+            if job and sum(map(len, job)) + len(piece) > batch_words:
+                jobs.append(job)
+                job = []
+            job.append(piece)
+    return jobs + ([job] if job else [])
+
+
+@pytest.mark.parametrize("batch_words,jobs_per_chunk", [(1, 1), (3, 2), (7, 1), (16, 3), (64, 8)])
+def test_chunks_match_greedy_packing_of_random_sentences(batch_words, jobs_per_chunk):
+    rng = np.random.default_rng(batch_words * 10 + jobs_per_chunk)
+    key_to_index = {f"w{i}": i for i in range(40)}
+    tokens = list(key_to_index) + ["oov1", "oov2", "oov3"]
+    sentences = []
+    for _ in range(120):
+        length = int(rng.choice([0, 1, 2, 5, 9, 30, 200]))
+        sentence = [tokens[k] for k in rng.integers(0, len(tokens), length)]
+        sentences.append(tuple(sentence) if rng.random() < 0.3 else sentence)
+    chunks = list(iter_chunks(sentences, key_to_index, batch_words, jobs_per_chunk))
+    got = []
+    for c in chunks:
+        assert c.words.dtype == np.uint32 and c.words.flags.c_contiguous
+        assert 1 <= c.n_jobs <= jobs_per_chunk
+        for j in range(c.n_jobs):
+            first, last = c.job_starts[j], c.job_starts[j + 1]
+            got.append([c.words[c.sentence_offsets[k]:c.sentence_offsets[k + 1]].tolist()
+                        for k in range(first, last)])
+    assert got == greedy_jobs(sentences, key_to_index, batch_words)
+    assert sum(int(c.job_raw_words.sum()) for c in chunks) == sum(len(s) for s in sentences)
+    assert sum(c.n_examples for c in chunks) == len(sentences)
+
+
+def test_a_sentence_longer_than_a_whole_chunk_is_kept_whole():
+    key_to_index = {"a": 0, "b": 1}
+    sentences = [["a"] * 5, ["b", "a", "zz"] * 500, ["b"]]
+    chunks = list(iter_chunks(sentences, key_to_index, batch_words=4, jobs_per_chunk=2))
+    words = np.concatenate([c.words for c in chunks]).tolist()
+    assert words == [0] * 5 + [1, 0] * 500 + [1]
+
+
+def test_tokens_that_are_not_str_are_named_or_skipped():
+    key_to_index = {"a": 0, "b": 1}
+    with pytest.raises(TypeError, match="tokens must be str, got list"):
+        list(iter_chunks([["a", ["b"]]], key_to_index, 10, 2))
+    # a hashable non-str token can never be in a vocabulary of str: it is skipped, as dict.get does
+    chunks = list(iter_chunks([["a", 7, "b", None]], key_to_index, 10, 2))
+    assert chunks[0].words.tolist() == [0, 1]
+
+
+def test_lookup_ids_checks_its_buffer_and_sentence():
+    key_to_index = {"a": 0, "b": 1}
+    out = np.zeros(4, dtype=np.uint32)
+    assert native.lookup_ids(["b", "x", "a"], key_to_index, out, 1) == 3
+    assert out.tolist() == [0, 1, 0, 0]
+    with pytest.raises(ValueError, match="no room"):
+        native.lookup_ids(["a", "b"], key_to_index, out, 3)
+    with pytest.raises(ValueError, match="no room"):
+        native.lookup_ids([], key_to_index, out, -1)
+    with pytest.raises(TypeError, match="list or tuple"):
+        native.lookup_ids(iter(["a"]), key_to_index, out, 0)
+    with pytest.raises(OverflowError):
+        native.lookup_ids(["a"], {"a": -1}, out, 0)
 
 
 def test_prefetch_forwards_items_and_errors():

@@ -3,3 +3,4 @@
 # compiled with -mavx2 -mfma and imported only on CPUs that have both.
 include "_word2vec_kernels.pxi"
 include "_corpusfile.pxi"
+include "_batching.pxi"
