@@ -113,6 +113,68 @@ def test_saturated_scores_train_nothing(mode, topic_corpus):
     assert np.all(outputs == 1.25)
 
 
+def table_sigmoid(score):
+    """The kernels' sigmoid: a 4096-entry table over (-8, 8), indexed in float32."""
+    index = int(np.float32(np.float32(score) + np.float32(8)) * np.float32(256))
+    x = ((index + 0.5) / 4096 * 2.0 - 1.0) * 8
+    return float(np.float32(1.0 / (1.0 + np.exp(-x))))
+
+
+def reference_hs_path(hidden, syn1, points, codes, ends, weights, alpha):
+    """Node after node, as word2vec.c walks a path: returns the input error; updates syn1."""
+    error = np.zeros_like(hidden)
+    for node, code in zip(points, codes):
+        row = syn1[node]
+        scores = np.cumsum([hidden[a:b] @ row[a:b] for a, b in zip([0] + ends[:-1], ends)])
+        grads, total = [], 0.0
+        for level in reversed(range(len(ends))):
+            if -8 < scores[level] < 8:
+                total += weights[level] * ((1 - code) - table_sigmoid(scores[level])) * alpha
+            grads.insert(0, total)
+        for (a, b), g in zip(zip([0] + ends[:-1], ends), grads):
+            error[a:b] += g * row[a:b]
+            row[a:b] += g * hidden[a:b]
+    return error
+
+
+@pytest.mark.parametrize("sg", [1, 0])
+def test_hierarchical_softmax_matches_a_node_by_node_reference(sg):
+    # The kernels take every score of a path before updating any node (the
+    # nodes are distinct rows); the result must equal word2vec.c's node-by-node walk.
+    counts = {"a": 9, "b": 5, "c": 3, "d": 2, "e": 1, "f": 1}
+    model = Word2Vec(vector_size=24, levels=[5, 24], level_weights=[0.5, 1.0], sg=sg, hs=1,
+                     negative=0, window=2, shrink_windows=False, sample=0, min_count=1,
+                     workers=1, seed=1)
+    model.build_vocab([[w] * n for w, n in counts.items()])
+    rng = np.random.default_rng(0)
+    model.wv.vectors[:] = rng.uniform(-0.5, 0.5, model.wv.vectors.shape)
+    model.syn1[:] = rng.uniform(-0.5, 0.5, model.syn1.shape)
+    syn0 = model.wv.vectors.astype(np.float64)
+    syn1 = model.syn1.astype(np.float64)
+    tables = model._sampling_tables()
+    points, codes, offsets = tables["hs_points"], tables["hs_codes"], tables["hs_offsets"]
+    assert max(np.diff(offsets)) >= 3  # paths of several nodes
+    sentence = ["e", "a", "b", "f", "c", "a", "d"]
+    ids = [model.wv.key_to_index[w] for w in sentence]
+    alpha = float(np.float32(0.025))
+    for i, centre in enumerate(ids):
+        path = slice(offsets[centre], offsets[centre + 1])
+        context = [ids[j] for j in range(max(0, i - 2), min(len(ids), i + 3)) if j != i]
+        if sg:
+            for word in context:
+                syn0[word] += reference_hs_path(syn0[word].copy(), syn1, points[path], codes[path],
+                                                [5, 24], [0.5, 1.0], alpha)
+        else:
+            hidden = syn0[context].mean(axis=0)
+            error = reference_hs_path(hidden, syn1, points[path], codes[path], [5, 24], [0.5, 1.0],
+                                      alpha)
+            for word in context:
+                syn0[word] += error
+    model.train([sentence], total_examples=1, epochs=1, start_alpha=0.025, end_alpha=0.025)
+    np.testing.assert_allclose(model.syn1, syn1, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.wv.vectors, syn0, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_level_gradients_train_the_prefix(mode):
     # The first 4 dimensions of a levels model must beat the first 4 of a model

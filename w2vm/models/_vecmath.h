@@ -70,6 +70,35 @@ static inline void w2vm_pair_update(float alpha, const float *hidden, float *out
     }
 }
 
+/* The updates of a whole Huffman path on [start, end): for every node p,
+ * err += g[p] * rows[p] (rows before their update) and rows[p] += g[p] * hidden,
+ * with g[p] = grads[p * grads_stride]. Walking the nodes inside each 8-float
+ * block keeps err and hidden in registers: one store per node and block instead
+ * of two. Per element the operations and their order are those of
+ * w2vm_pair_update node after node, so the result is the same bit for bit. */
+static inline void w2vm_path_update(const float *grads, int grads_stride, float *const *rows,
+                                    int n_rows, const float *hidden, float *err,
+                                    int start, int end) {
+    int i = start;
+    for (; i + 8 <= end; i += 8) {
+        __m256 e = _mm256_loadu_ps(err + i), h = _mm256_loadu_ps(hidden + i);
+        for (int p = 0; p < n_rows; p++) {
+            __m256 g = _mm256_set1_ps(grads[p * grads_stride]);
+            __m256 o = _mm256_loadu_ps(rows[p] + i);
+            e = _mm256_fmadd_ps(g, o, e);
+            _mm256_storeu_ps(rows[p] + i, _mm256_fmadd_ps(g, h, o));
+        }
+        _mm256_storeu_ps(err + i, e);
+    }
+    for (; i < end; i++) {
+        for (int p = 0; p < n_rows; p++) {
+            float g = grads[p * grads_stride], o = rows[p][i];
+            err[i] += g * o;
+            rows[p][i] = o + g * hidden[i];
+        }
+    }
+}
+
 static inline void w2vm_scale(float alpha, float *x, int n) {
     __m256 g = _mm256_set1_ps(alpha);
     int i = 0;
@@ -108,6 +137,23 @@ static inline void w2vm_pair_update(float g, const float *hidden, float *out, fl
         float o = out[i];
         err[i] += g * o;
         out[i] = o + g * hidden[i];
+    }
+}
+
+/* See the AVX2 version: the whole path's updates on [start, end), node by node
+ * within each element, the same operations in the same order as w2vm_pair_update. */
+static inline void w2vm_path_update(const float *grads, int grads_stride, float *const *rows,
+                                    int n_rows, const float *hidden, float *err,
+                                    int start, int end) {
+    for (int p = 0; p < n_rows; p++) {
+        float g = grads[p * grads_stride];
+        float *out = rows[p];
+        W2VM_SIMD
+        for (int i = start; i < end; i++) {
+            float o = out[i];
+            err[i] += g * o;
+            out[i] = o + g * hidden[i];
+        }
     }
 }
 

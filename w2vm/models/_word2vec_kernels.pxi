@@ -35,6 +35,8 @@ cdef extern from "_vecmath.h" nogil:
                          float *scores)
     void w2vm_nested_pair_update(const float *grads, const int *ends, int n_levels,
                                  const float *hidden, float *out, float *err)
+    void w2vm_path_update(const float *grads, int grads_stride, float **rows, int n_rows,
+                          const float *hidden, float *err, int start, int end)
     void w2vm_nested_axpy2(const float *grads, const int *ends, int n_levels, const float *x1,
                            float *y1, const float *x2, float *y2)
 
@@ -105,6 +107,7 @@ ctypedef struct TrainConfig:
     const uint32_t *hs_points
     const uint8_t *hs_codes
     const int64_t *hs_offsets
+    int64_t max_path      # the longest Huffman path (0 without HS)
 
 
 ctypedef struct RowReplica:
@@ -127,6 +130,12 @@ ctypedef struct Scratch:
     float *error         # gradient accumulated for the input row(s); HogBatch: one row per context
     uint32_t *sentence   # the sentence after subsampling
     uint32_t *outputs    # HogBatch: the target and the window's negatives
+    # the output rows of one target (its Huffman path, or it and its negatives)
+    uint32_t *row_ids    # NS: the target and its negatives
+    float **rows         # (max_rows,)
+    float *labels        # (max_rows,)
+    float *scores        # (max_rows, MAX_LEVELS) nested scores
+    float *grads         # (max_rows, MAX_LEVELS) per-segment gradients
     double loss[MAX_LEVELS]
     uint64_t rng
     # with several threads: this thread's copies of the hottest output rows
@@ -337,6 +346,37 @@ cdef void sync_replicas(Scratch *s) noexcept nogil:
     s.since_sync = 0
 
 
+cdef inline void train_rows(const TrainConfig *c, Scratch *s, const float *hidden, int n,
+                            float alpha) noexcept nogil:
+    """Train ``s.rows[:n]`` (distinct rows) against ``hidden`` with labels ``s.labels[:n]``.
+
+    Every score is taken first, then every update: since the rows are distinct
+    and ``hidden`` does not change, that gives the same result, bit for bit, as
+    row after row, but the dot products no longer wait for the previous row's
+    sigmoid and update, and ``w2vm_path_update`` keeps the error row in
+    registers across the rows (one store per row and block instead of two).
+    """
+    cdef int p, j, start = 0
+    for p in range(n):
+        w2vm_nested_dot(hidden, s.rows[p], c.level_ends, c.n_levels, s.scores + p * MAX_LEVELS)
+    for p in range(n):
+        level_gradients(c, s, s.scores + p * MAX_LEVELS, s.labels[p], alpha,
+                        s.grads + p * MAX_LEVELS)
+    for j in range(c.n_levels):
+        w2vm_path_update(s.grads + j, MAX_LEVELS, s.rows, n, hidden, s.error, start,
+                         c.level_ends[j])
+        start = c.level_ends[j]
+
+
+cdef inline bint all_distinct(const uint32_t *ids, int n) noexcept nogil:
+    cdef int a, b
+    for a in range(1, n):
+        for b in range(a):
+            if ids[a] == ids[b]:
+                return False
+    return True
+
+
 cdef inline void train_targets(const TrainConfig *c, Scratch *s, const float *hidden,
                                uint32_t target, float alpha, const uint32_t *negatives) noexcept nogil:
     """All output rows for predicting ``target`` from ``hidden``: HS path and/or NS samples.
@@ -344,20 +384,41 @@ cdef inline void train_targets(const TrainConfig *c, Scratch *s, const float *hi
     ``negatives`` holds ``c.negative`` words drawn (and prefetched) beforehand; one
     equal to the target is skipped.
     """
-    cdef int64_t k
-    cdef int d
+    cdef int64_t k, first
+    cdef int d, n
     cdef int size = c.size
     if c.hs:
-        for k in range(c.hs_offsets[target], c.hs_offsets[target + 1]):
+        first = c.hs_offsets[target]
+        n = <int>(c.hs_offsets[target + 1] - first)
+        for k in range(first, first + n):
             w2vm_prefetch_row(peek_row(&s.hs_rows, c.hs_points[k], size), size)
-        for k in range(c.hs_offsets[target], c.hs_offsets[target + 1]):
-            train_output_row(c, s, hidden, write_row(&s.hs_rows, c.hs_points[k], size),
-                             <float>(1 - c.hs_codes[k]), alpha)
+        if c.use_blas:
+            for k in range(first, first + n):
+                train_output_row(c, s, hidden, write_row(&s.hs_rows, c.hs_points[k], size),
+                                 <float>(1 - c.hs_codes[k]), alpha)
+        else:
+            # the nodes of a Huffman path are distinct rows
+            for d in range(n):
+                s.rows[d] = write_row(&s.hs_rows, c.hs_points[first + d], size)
+                s.labels[d] = <float>(1 - c.hs_codes[first + d])
+            train_rows(c, s, hidden, n, alpha)
     if c.negative:
-        train_output_row(c, s, hidden, write_row(&s.ns_rows, target, size), 1.0, alpha)
+        s.row_ids[0] = target
+        n = 1
         for d in range(c.negative):
             if negatives[d] != target:
-                train_output_row(c, s, hidden, write_row(&s.ns_rows, negatives[d], size), 0.0, alpha)
+                s.row_ids[n] = negatives[d]
+                n += 1
+        if c.use_blas or not all_distinct(s.row_ids, n):
+            # a word drawn twice must see its first update: row after row
+            for d in range(n):
+                train_output_row(c, s, hidden, write_row(&s.ns_rows, s.row_ids[d], size),
+                                 1.0 if d == 0 else 0.0, alpha)
+        else:
+            for d in range(n):
+                s.rows[d] = write_row(&s.ns_rows, s.row_ids[d], size)
+                s.labels[d] = 1.0 if d == 0 else 0.0
+            train_rows(c, s, hidden, n, alpha)
 
 
 cdef inline void draw_negatives(const TrainConfig *c, Scratch *s, uint32_t *out, int64_t n) noexcept nogil:
@@ -530,6 +591,7 @@ cdef Scratch *new_scratch(const TrainConfig *c, int64_t max_sentence_length, int
     """Per-thread buffers; NULL when memory runs out."""
     cdef Scratch *s = <Scratch *>calloc(1, sizeof(Scratch))
     cdef uint32_t n_rows, n_ns = 0, n_hs = 0
+    cdef int64_t max_rows
     if s == NULL:
         return NULL
     if nthreads > 1:
@@ -549,7 +611,15 @@ cdef Scratch *new_scratch(const TrainConfig *c, int64_t max_sentence_length, int
     s.sentence = <uint32_t *>malloc((max_sentence_length + 1) * sizeof(uint32_t))
     # the negatives of every context pair of a window, drawn ahead
     s.outputs = <uint32_t *>malloc((2 * c.window * c.negative + 1) * sizeof(uint32_t))
-    if s.hidden == NULL or s.error == NULL or s.sentence == NULL or s.outputs == NULL:
+    max_rows = (c.max_path if c.max_path > c.negative else c.negative) + 1
+    s.row_ids = <uint32_t *>malloc(max_rows * sizeof(uint32_t))
+    s.rows = <float **>malloc(max_rows * sizeof(float *))
+    s.labels = <float *>malloc(max_rows * sizeof(float))
+    s.scores = <float *>malloc(max_rows * MAX_LEVELS * sizeof(float))
+    s.grads = <float *>malloc(max_rows * MAX_LEVELS * sizeof(float))
+    if (s.hidden == NULL or s.error == NULL or s.sentence == NULL or s.outputs == NULL
+            or s.row_ids == NULL or s.rows == NULL or s.labels == NULL or s.scores == NULL
+            or s.grads == NULL):
         free_scratch(s)
         return NULL
     return s
@@ -560,6 +630,11 @@ cdef void free_scratch(Scratch *s) noexcept nogil:
         free_replica(&s.ns_rows)
         free_replica(&s.hs_rows)
         free(s.outputs)
+        free(s.row_ids)
+        free(s.rows)
+        free(s.labels)
+        free(s.scores)
+        free(s.grads)
         free(s.sentence)
         free(s.error)
         free(s.hidden)
@@ -662,6 +737,7 @@ cdef class Trainer:
             self.cfg.hs_points = &points_view[0] if n_nodes else NULL
             self.cfg.hs_codes = &codes_view[0] if n_nodes else NULL
             self.cfg.hs_offsets = &offsets_view[0]
+            self.cfg.max_path = int(np.diff(offsets).max()) if vocab_size else 0
             self._keep.extend([syn1_view, offsets_view, points_view, codes_view])
 
     def train_chunk(self, const uint32_t[::1] words, const int64_t[::1] sentence_offsets,
