@@ -91,11 +91,15 @@ static inline void w2vm_path_update(const float *grads, int grads_stride, float 
         _mm256_storeu_ps(err + i, e);
     }
     for (; i < end; i++) {
+        /* a local, not err[i]: through memory every node would wait for the
+         * previous node's store of err[i] */
+        float e = err[i], h = hidden[i];
         for (int p = 0; p < n_rows; p++) {
             float g = grads[p * grads_stride], o = rows[p][i];
-            err[i] += g * o;
-            rows[p][i] = o + g * hidden[i];
+            e += g * o;
+            rows[p][i] = o + g * h;
         }
+        err[i] = e;
     }
 }
 
@@ -196,6 +200,15 @@ static inline void w2vm_nested_axpy2(const float *grads, const int *ends, int n_
         w2vm_axpy(grads[j], x2 + start, y2 + start, ends[j] - start);
         start = ends[j];
     }
+}
+
+/* Ask for one cache line ahead of use. */
+static inline void w2vm_prefetch(const void *p) {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(p, 0, 3);
+#else
+    (void)p;
+#endif
 }
 
 /* Ask for a row's cache lines ahead of use: output rows of negative samples

@@ -31,6 +31,7 @@ cdef extern from "_vecmath.h" nogil:
     void w2vm_pair_update(float g, const float *hidden, float *out, float *err, int n)
     void w2vm_scale(float alpha, float *x, int n)
     void w2vm_prefetch_row(const float *row, int n)
+    void w2vm_prefetch(const void *p)
     void w2vm_nested_dot(const float *a, const float *b, const int *ends, int n_levels,
                          float *scores)
     void w2vm_nested_pair_update(const float *grads, const int *ends, int n_levels,
@@ -390,8 +391,6 @@ cdef inline void train_targets(const TrainConfig *c, Scratch *s, const float *hi
     if c.hs:
         first = c.hs_offsets[target]
         n = <int>(c.hs_offsets[target + 1] - first)
-        for k in range(first, first + n):
-            w2vm_prefetch_row(peek_row(&s.hs_rows, c.hs_points[k], size), size)
         if c.use_blas:
             for k in range(first, first + n):
                 train_output_row(c, s, hidden, write_row(&s.hs_rows, c.hs_points[k], size),
@@ -488,7 +487,7 @@ cdef void sg_ns_window(const TrainConfig *c, Scratch *s, int64_t centre, int64_t
 cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *words,
                             int64_t length, float alpha) noexcept nogil:
     """Subsample one sentence and train every (context, centre) pair in it; return the words kept."""
-    cdef int64_t i, j, n = 0, lo, hi, count, pair
+    cdef int64_t i, j, n = 0, lo, hi, count, pair, k, last
     cdef uint32_t w
     cdef int reduced
     cdef int size = c.size
@@ -504,6 +503,18 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
         n += 1
 
     for i in range(n):
+        if c.hs:
+            # a coming centre's Huffman path: the CSR arrays span megabytes, so
+            # fetch its offsets two words ahead and its nodes and codes one ahead
+            if i + 2 < n:
+                w2vm_prefetch(c.hs_offsets + s.sentence[i + 2])
+            if i + 1 < n:
+                k = c.hs_offsets[s.sentence[i + 1]]
+                last = c.hs_offsets[s.sentence[i + 1] + 1]
+                if last > k:
+                    w2vm_prefetch(c.hs_points + k)
+                    w2vm_prefetch(c.hs_points + last - 1)
+                    w2vm_prefetch(c.hs_codes + k)
         reduced = <int>((next_random(&s.rng) >> 33) % <uint64_t>c.window) if c.shrink_windows else 0
         lo = i - c.window + reduced
         if lo < 0:
