@@ -70,6 +70,41 @@ static inline void w2vm_pair_update(float alpha, const float *hidden, float *out
     }
 }
 
+/* Nested scores of four rows at once: scores[r * stride + j] = a[:ends[j]] . rows[r][:ends[j]].
+ * Each row keeps one running accumulator across the segments, and the four are
+ * reduced together at each segment end (three hadds instead of four separate
+ * horizontal sums). */
+static inline void w2vm_nested_dot4(const float *a, float *const *rows, const int *ends,
+                                    int n_levels, float *scores, int stride) {
+    const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+    __m128 tails = _mm_setzero_ps();
+    int start = 0;
+    for (int j = 0; j < n_levels; j++) {
+        int i = start, end = ends[j];
+        for (; i + 8 <= end; i += 8) {
+            __m256 x = _mm256_loadu_ps(a + i);
+            acc0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r0 + i), acc0);
+            acc1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r1 + i), acc1);
+            acc2 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r2 + i), acc2);
+            acc3 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r3 + i), acc3);
+        }
+        for (; i < end; i++)
+            tails = _mm_fmadd_ps(_mm_set1_ps(a[i]), _mm_setr_ps(r0[i], r1[i], r2[i], r3[i]), tails);
+        __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(acc0, acc1), _mm256_hadd_ps(acc2, acc3));
+        __m128 sums = _mm_add_ps(_mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)),
+                                 tails);
+        float out[4];
+        _mm_storeu_ps(out, sums);
+        scores[j] = out[0];
+        scores[stride + j] = out[1];
+        scores[2 * stride + j] = out[2];
+        scores[3 * stride + j] = out[3];
+        start = end;
+    }
+}
+
 /* The updates of a whole Huffman path on [start, end): for every node p,
  * err += g[p] * rows[p] (rows before their update) and rows[p] += g[p] * hidden,
  * with g[p] = grads[p * grads_stride]. Walking the nodes inside each 8-float
@@ -142,6 +177,15 @@ static inline void w2vm_pair_update(float g, const float *hidden, float *out, fl
         err[i] += g * o;
         out[i] = o + g * hidden[i];
     }
+}
+
+static inline void w2vm_nested_dot(const float *a, const float *b, const int *ends, int n_levels,
+                                   float *scores);
+
+/* See the AVX2 version: four rows' nested scores (here one row after another). */
+static inline void w2vm_nested_dot4(const float *a, float *const *rows, const int *ends,
+                                    int n_levels, float *scores, int stride) {
+    for (int r = 0; r < 4; r++) w2vm_nested_dot(a, rows[r], ends, n_levels, scores + r * stride);
 }
 
 /* See the AVX2 version: the whole path's updates on [start, end), node by node

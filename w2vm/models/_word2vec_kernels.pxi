@@ -36,6 +36,8 @@ cdef extern from "_vecmath.h" nogil:
                          float *scores)
     void w2vm_nested_pair_update(const float *grads, const int *ends, int n_levels,
                                  const float *hidden, float *out, float *err)
+    void w2vm_nested_dot4(const float *a, float **rows, const int *ends, int n_levels,
+                          float *scores, int stride)
     void w2vm_path_update(const float *grads, int grads_stride, float **rows, int n_rows,
                           const float *hidden, float *err, int start, int end)
     void w2vm_nested_axpy2(const float *grads, const int *ends, int n_levels, const float *x1,
@@ -357,9 +359,14 @@ cdef inline void train_rows(const TrainConfig *c, Scratch *s, const float *hidde
     sigmoid and update, and ``w2vm_path_update`` keeps the error row in
     registers across the rows (one store per row and block instead of two).
     """
-    cdef int p, j, start = 0
-    for p in range(n):
+    cdef int p = 0, j, start = 0
+    while p + 4 <= n:
+        w2vm_nested_dot4(hidden, s.rows + p, c.level_ends, c.n_levels, s.scores + p * MAX_LEVELS,
+                         MAX_LEVELS)
+        p += 4
+    while p < n:
         w2vm_nested_dot(hidden, s.rows[p], c.level_ends, c.n_levels, s.scores + p * MAX_LEVELS)
+        p += 1
     for p in range(n):
         level_gradients(c, s, s.scores + p * MAX_LEVELS, s.labels[p], alpha,
                         s.grads + p * MAX_LEVELS)
