@@ -105,37 +105,54 @@ static inline void w2vm_nested_dot4(const float *a, float *const *rows, const in
     }
 }
 
-/* The updates of a whole Huffman path on [start, end): for every node p,
- * err += g[p] * rows[p] (rows before their update) and rows[p] += g[p] * hidden,
- * with g[p] = grads[p * grads_stride]. Walking the nodes inside each 8-float
- * block keeps err and hidden in registers: one store per node and block instead
- * of two. Per element the operations and their order are those of
- * w2vm_pair_update node after node, so the result is the same bit for bit. */
+/* The updates of a row set (a Huffman path, or a target and its negatives) on
+ * [start, end): for every row p, err += g[p] * rows[p] (rows before their
+ * update) and rows[p] += g[p] * hidden, with g[p] = grads[p * grads_stride].
+ * Rows go four at a time with their gradients in registers, and err and
+ * hidden are loaded once per 8-float block and four rows. Per element the
+ * operations and their order are those of w2vm_pair_update row after row, so
+ * the result is the same bit for bit. */
 static inline void w2vm_path_update(const float *grads, int grads_stride, float *const *rows,
                                     int n_rows, const float *hidden, float *err,
                                     int start, int end) {
-    int i = start;
-    for (; i + 8 <= end; i += 8) {
-        __m256 e = _mm256_loadu_ps(err + i), h = _mm256_loadu_ps(hidden + i);
-        for (int p = 0; p < n_rows; p++) {
-            __m256 g = _mm256_set1_ps(grads[p * grads_stride]);
-            __m256 o = _mm256_loadu_ps(rows[p] + i);
-            e = _mm256_fmadd_ps(g, o, e);
-            _mm256_storeu_ps(rows[p] + i, _mm256_fmadd_ps(g, h, o));
+    int p = 0;
+    for (; p + 4 <= n_rows; p += 4) {
+        float *r0 = rows[p], *r1 = rows[p + 1], *r2 = rows[p + 2], *r3 = rows[p + 3];
+        float s0 = grads[p * grads_stride], s1 = grads[(p + 1) * grads_stride];
+        float s2 = grads[(p + 2) * grads_stride], s3 = grads[(p + 3) * grads_stride];
+        __m256 g0 = _mm256_set1_ps(s0), g1 = _mm256_set1_ps(s1);
+        __m256 g2 = _mm256_set1_ps(s2), g3 = _mm256_set1_ps(s3);
+        int i = start;
+        for (; i + 8 <= end; i += 8) {
+            __m256 e = _mm256_loadu_ps(err + i), h = _mm256_loadu_ps(hidden + i), o;
+            o = _mm256_loadu_ps(r0 + i);
+            e = _mm256_fmadd_ps(g0, o, e);
+            _mm256_storeu_ps(r0 + i, _mm256_fmadd_ps(g0, h, o));
+            o = _mm256_loadu_ps(r1 + i);
+            e = _mm256_fmadd_ps(g1, o, e);
+            _mm256_storeu_ps(r1 + i, _mm256_fmadd_ps(g1, h, o));
+            o = _mm256_loadu_ps(r2 + i);
+            e = _mm256_fmadd_ps(g2, o, e);
+            _mm256_storeu_ps(r2 + i, _mm256_fmadd_ps(g2, h, o));
+            o = _mm256_loadu_ps(r3 + i);
+            e = _mm256_fmadd_ps(g3, o, e);
+            _mm256_storeu_ps(r3 + i, _mm256_fmadd_ps(g3, h, o));
+            _mm256_storeu_ps(err + i, e);
         }
-        _mm256_storeu_ps(err + i, e);
-    }
-    for (; i < end; i++) {
-        /* a local, not err[i]: through memory every node would wait for the
-         * previous node's store of err[i] */
-        float e = err[i], h = hidden[i];
-        for (int p = 0; p < n_rows; p++) {
-            float g = grads[p * grads_stride], o = rows[p][i];
-            e += g * o;
-            rows[p][i] = o + g * h;
+        for (; i < end; i++) {
+            /* locals, not err[i]: through memory each row would wait for the
+             * previous row's store */
+            float e = err[i], h = hidden[i], o;
+            o = r0[i]; e += s0 * o; r0[i] = o + s0 * h;
+            o = r1[i]; e += s1 * o; r1[i] = o + s1 * h;
+            o = r2[i]; e += s2 * o; r2[i] = o + s2 * h;
+            o = r3[i]; e += s3 * o; r3[i] = o + s3 * h;
+            err[i] = e;
         }
-        err[i] = e;
     }
+    for (; p < n_rows; p++)
+        w2vm_pair_update(grads[p * grads_stride], hidden + start, rows[p] + start, err + start,
+                         end - start);
 }
 
 static inline void w2vm_scale(float alpha, float *x, int n) {
