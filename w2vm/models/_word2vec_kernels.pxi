@@ -522,6 +522,10 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
                     w2vm_prefetch(c.hs_points + k)
                     w2vm_prefetch(c.hs_points + last - 1)
                     w2vm_prefetch(c.hs_codes + k)
+        if not c.sg and i + c.window + 1 < n:
+            # CBOW: the next centre's window may reach one word further; that
+            # input row is the one likely not in cache yet
+            w2vm_prefetch_row(c.syn0 + <int64_t>s.sentence[i + c.window + 1] * size, size)
         reduced = <int>((next_random(&s.rng) >> 33) % <uint64_t>c.window) if c.shrink_windows else 0
         lo = i - c.window + reduced
         if lo < 0:
