@@ -45,6 +45,7 @@ cdef extern from *:
 cdef enum:
     READ_BLOCK = 1 << 22     # 4 MiB per read when scanning a whole file
     EMPTY_SLOT = -1
+    MAX_ENTRIES = 0x7FFFFFFF  # entries are stored in 32 bits of a slot
 
 
 cdef inline bint is_space(uint8_t c) noexcept nogil:
@@ -69,7 +70,7 @@ cdef inline uint64_t hash_bytes(const uint8_t *key, int64_t length) noexcept nog
 
 
 ctypedef struct ByteTable:
-    int64_t *slots            # entry index or EMPTY_SLOT
+    int64_t *slots            # EMPTY_SLOT, or slot_value(hash, entry)
     int64_t capacity          # a power of two, at least twice n_entries
     uint64_t *hashes
     int64_t *key_offsets      # entry i is arena[key_offsets[i]:key_offsets[i + 1]]
@@ -80,18 +81,45 @@ ctypedef struct ByteTable:
     int64_t arena_capacity
 
 
+cdef inline int64_t slot_value(uint64_t h, int64_t entry) noexcept nogil:
+    # A slot holds the entry (below 2**31) and the hash's top 32 bits, so a probe
+    # rejects other keys without reading the entry's arrays (cache misses for
+    # rare words). The slot index comes from the hash's low bits.
+    return <int64_t>((h & 0xFFFFFFFF00000000ULL) | <uint64_t>entry)
+
+
+cdef inline bint bytes_equal(const uint8_t *a, const uint8_t *b, int64_t n) noexcept nogil:
+    # inline: most words are a few bytes, shorter than the call to memcmp
+    cdef uint64_t x, y
+    cdef int64_t i = 0
+    while i + 8 <= n:
+        memcpy(&x, a + i, 8)
+        memcpy(&y, b + i, 8)
+        if x != y:
+            return False
+        i += 8
+    while i < n:
+        if a[i] != b[i]:
+            return False
+        i += 1
+    return True
+
+
 cdef int64_t table_find(const ByteTable *t, const uint8_t *key, int64_t length,
                         uint64_t h) noexcept nogil:
     cdef int64_t mask = t.capacity - 1
     cdef int64_t slot = <int64_t>(h & <uint64_t>mask)
-    cdef int64_t entry
+    cdef int64_t value, entry
+    cdef int64_t tag = <int64_t>(h & 0xFFFFFFFF00000000ULL)
     while True:
-        entry = t.slots[slot]
-        if entry == EMPTY_SLOT:
+        value = t.slots[slot]
+        if value == EMPTY_SLOT:
             return -1
-        if t.hashes[entry] == h and t.key_offsets[entry + 1] - t.key_offsets[entry] == length \
-                and memcmp(t.arena + t.key_offsets[entry], key, length) == 0:
-            return entry
+        if (value & <int64_t>0xFFFFFFFF00000000ULL) == tag:
+            entry = <int64_t>(<uint64_t>value & 0xFFFFFFFFULL)
+            if t.key_offsets[entry + 1] - t.key_offsets[entry] == length \
+                    and bytes_equal(t.arena + t.key_offsets[entry], key, length):
+                return entry
         slot = (slot + 1) & mask
 
 
@@ -105,7 +133,7 @@ cdef int table_rehash(ByteTable *t, int64_t capacity) noexcept nogil:
         slot = <int64_t>(t.hashes[i] & <uint64_t>mask)
         while slots[slot] != EMPTY_SLOT:
             slot = (slot + 1) & mask
-        slots[slot] = i
+        slots[slot] = slot_value(t.hashes[i], i)
     free(t.slots)
     t.slots = slots
     t.capacity = capacity
@@ -146,13 +174,15 @@ cdef int table_reserve(ByteTable *t, int64_t n_entries, int64_t arena_bytes) noe
 
 cdef int table_add(ByteTable *t, const uint8_t *key, int64_t length, uint64_t h,
                    int64_t value) noexcept nogil:
-    """Add ``value`` to the key's value, creating the key if new; -1 when out of memory."""
+    """Add ``value`` to the key's value, creating the key if new; -1 when out of memory
+    (or past MAX_ENTRIES keys)."""
     cdef int64_t entry = table_find(t, key, length, h)
     cdef int64_t mask, slot
     if entry >= 0:
         t.values[entry] += value
         return 0
-    if table_reserve(t, t.n_entries + 1, t.key_offsets[t.n_entries] + length) < 0:
+    if t.n_entries >= MAX_ENTRIES or table_reserve(t, t.n_entries + 1,
+                                                    t.key_offsets[t.n_entries] + length) < 0:
         return -1
     entry = t.n_entries
     memcpy(t.arena + t.key_offsets[entry], key, length)
@@ -164,7 +194,7 @@ cdef int table_add(ByteTable *t, const uint8_t *key, int64_t length, uint64_t h,
     slot = <int64_t>(h & <uint64_t>mask)
     while t.slots[slot] != EMPTY_SLOT:
         slot = (slot + 1) & mask
-    t.slots[slot] = entry
+    t.slots[slot] = slot_value(h, entry)
     return 0
 
 
