@@ -70,6 +70,23 @@ static inline void w2vm_pair_update(float alpha, const float *hidden, float *out
     }
 }
 
+/* out = rows[0] + rows[1] + ... (n_rows >= 1), added in that order: the CBOW
+ * hidden layer. The sum of each block stays in a register instead of going
+ * through out once per row. */
+static inline void w2vm_sum_rows(float *const *rows, int n_rows, float *out, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 acc = _mm256_loadu_ps(rows[0] + i);
+        for (int r = 1; r < n_rows; r++) acc = _mm256_add_ps(acc, _mm256_loadu_ps(rows[r] + i));
+        _mm256_storeu_ps(out + i, acc);
+    }
+    for (; i < n; i++) {
+        float acc = rows[0][i];
+        for (int r = 1; r < n_rows; r++) acc += rows[r][i];
+        out[i] = acc;
+    }
+}
+
 /* Nested scores of four rows at once: scores[r * stride + j] = a[:ends[j]] . rows[r][:ends[j]].
  * Each row keeps one running accumulator across the segments, and the four are
  * reduced together at each segment end (three hadds instead of four separate
@@ -198,6 +215,16 @@ static inline void w2vm_pair_update(float g, const float *hidden, float *out, fl
 
 static inline void w2vm_nested_dot(const float *a, const float *b, const int *ends, int n_levels,
                                    float *scores);
+
+/* out = rows[0] + rows[1] + ... (n_rows >= 1), added in that order. */
+static inline void w2vm_sum_rows(float *const *rows, int n_rows, float *out, int n) {
+    for (int i = 0; i < n; i++) out[i] = rows[0][i];
+    for (int r = 1; r < n_rows; r++) {
+        const float *row = rows[r];
+        W2VM_SIMD
+        for (int i = 0; i < n; i++) out[i] += row[i];
+    }
+}
 
 /* See the AVX2 version: four rows' nested scores (here one row after another). */
 static inline void w2vm_nested_dot4(const float *a, float *const *rows, const int *ends,

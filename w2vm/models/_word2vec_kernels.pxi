@@ -38,6 +38,7 @@ cdef extern from "_vecmath.h" nogil:
                                  const float *hidden, float *out, float *err)
     void w2vm_nested_dot4(const float *a, float **rows, const int *ends, int n_levels,
                           float *scores, int stride)
+    void w2vm_sum_rows(float **rows, int n_rows, float *out, int n)
     void w2vm_path_update(const float *grads, int grads_stride, float **rows, int n_rows,
                           const float *hidden, float *err, int start, int end)
     void w2vm_nested_axpy2(const float *grads, const int *ends, int n_levels, const float *x1,
@@ -139,6 +140,7 @@ ctypedef struct Scratch:
     float *labels        # (max_rows,)
     float *scores        # (max_rows, MAX_LEVELS) nested scores
     float *grads         # (max_rows, MAX_LEVELS) per-segment gradients
+    float **context_rows # CBOW: the input rows of one window
     double loss[MAX_LEVELS]
     uint64_t rng
     # with several threads: this thread's copies of the hottest output rows
@@ -552,14 +554,14 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
                 pair += 1
                 w2vm_axpy(1.0, s.error, row, size)
         else:
-            memset(s.hidden, 0, size * sizeof(float))
             count = 0
             for j in range(lo, hi):
                 if j != i:
-                    w2vm_axpy(1.0, c.syn0 + <int64_t>s.sentence[j] * size, s.hidden, size)
+                    s.context_rows[count] = c.syn0 + <int64_t>s.sentence[j] * size
                     count += 1
             if count == 0:
                 continue
+            w2vm_sum_rows(s.context_rows, <int>count, s.hidden, size)
             if c.cbow_mean:
                 w2vm_scale(1.0 / count, s.hidden, size)
             memset(s.error, 0, size * sizeof(float))
@@ -569,9 +571,8 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
             if not c.cbow_mean:
                 # a summed hidden layer spreads its error over the summed rows
                 w2vm_scale(1.0 / count, s.error, size)
-            for j in range(lo, hi):
-                if j != i:
-                    w2vm_axpy(1.0, s.error, c.syn0 + <int64_t>s.sentence[j] * size, size)
+            for j in range(count):
+                w2vm_axpy(1.0, s.error, s.context_rows[j], size)
     s.since_sync += n
     if s.since_sync >= sync_words and (s.ns_rows.n or s.hs_rows.n):
         sync_replicas(s)
@@ -639,9 +640,10 @@ cdef Scratch *new_scratch(const TrainConfig *c, int64_t max_sentence_length, int
     s.labels = <float *>malloc(max_rows * sizeof(float))
     s.scores = <float *>malloc(max_rows * MAX_LEVELS * sizeof(float))
     s.grads = <float *>malloc(max_rows * MAX_LEVELS * sizeof(float))
+    s.context_rows = <float **>malloc((2 * c.window + 1) * sizeof(float *))
     if (s.hidden == NULL or s.error == NULL or s.sentence == NULL or s.outputs == NULL
             or s.row_ids == NULL or s.rows == NULL or s.labels == NULL or s.scores == NULL
-            or s.grads == NULL):
+            or s.grads == NULL or s.context_rows == NULL):
         free_scratch(s)
         return NULL
     return s
@@ -657,6 +659,7 @@ cdef void free_scratch(Scratch *s) noexcept nogil:
         free(s.labels)
         free(s.scores)
         free(s.grads)
+        free(s.context_rows)
         free(s.sentence)
         free(s.error)
         free(s.hidden)
