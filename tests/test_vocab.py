@@ -93,3 +93,19 @@ def test_effective_min_count_respects_max_final_vocab():
 def test_trim_rule_must_return_a_known_value():
     with pytest.raises(ValueError, match="trim_rule"):
         vocab.keep_vocab_item("a", 3, 1, trim_rule=lambda w, c, m: "yes")
+
+
+def test_native_counter_and_lookup_tell_apart_words_that_share_long_prefixes(tmp_path):
+    # keys are compared 8 bytes at a time and then byte by byte; words equal
+    # up to (or differing only after) each of those steps must stay apart
+    stems = ["a" * k for k in (1, 7, 8, 9, 15, 16, 17, 40)]
+    words = [stem + tail for stem in stems for tail in ("", "x", "y", "xy")]
+    lines = [" ".join(words[:i + 1]) for i in range(len(words))]
+    path = tmp_path / "prefixes.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    counts, n_sentences, n_words = vocab.scan_corpus_file(path)
+    assert n_sentences == len(lines)
+    assert counts == {w: len(words) - i for i, w in enumerate(words)}
+    lookup = vocab.native.ByteVocab.from_keys(words)
+    assert [lookup.get(w) for w in words] == list(range(len(words)))
+    assert lookup.get("a" * 41) is None and lookup.get("a" * 16 + "z") is None
