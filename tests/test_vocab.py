@@ -96,8 +96,9 @@ def test_trim_rule_must_return_a_known_value():
 
 
 def test_native_counter_and_lookup_tell_apart_words_that_share_long_prefixes(tmp_path):
-    # keys are compared 8 bytes at a time and then byte by byte; words equal
-    # up to (or differing only after) each of those steps must stay apart
+    # slots carry a hash tag and keys are compared 8 bytes at a time, then byte
+    # by byte: words of every length around those steps, sharing long
+    # prefixes, must keep their own counts and ids
     stems = ["a" * k for k in (1, 7, 8, 9, 15, 16, 17, 40)]
     words = [stem + tail for stem in stems for tail in ("", "x", "y", "xy")]
     lines = [" ".join(words[:i + 1]) for i in range(len(words))]
