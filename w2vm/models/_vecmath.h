@@ -87,12 +87,14 @@ static inline void w2vm_sum_rows(float *const *rows, int n_rows, float *out, int
     }
 }
 
-/* Nested scores of four rows at once: scores[r * stride + j] = a[:ends[j]] . rows[r][:ends[j]].
+/* Nested scores of four rows at once:
+ * scores[r * row_stride + j * level_stride] = a[:ends[j]] . rows[r][:ends[j]].
  * Each row keeps one running accumulator across the segments, and the four are
  * reduced together at each segment end (three hadds instead of four separate
  * horizontal sums). */
 static inline void w2vm_nested_dot4(const float *a, float *const *rows, const int *ends,
-                                    int n_levels, float *scores, int stride) {
+                                    int n_levels, float *scores, int row_stride,
+                                    int level_stride) {
     const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
@@ -114,11 +116,42 @@ static inline void w2vm_nested_dot4(const float *a, float *const *rows, const in
                                  tails);
         float out[4];
         _mm_storeu_ps(out, sums);
-        scores[j] = out[0];
-        scores[stride + j] = out[1];
-        scores[2 * stride + j] = out[2];
-        scores[3 * stride + j] = out[3];
+        float *level = scores + j * level_stride;
+        level[0] = out[0];
+        level[row_stride] = out[1];
+        level[2 * row_stride] = out[2];
+        level[3 * row_stride] = out[3];
         start = end;
+    }
+}
+
+/* Per-segment gradients of rows [0, n), level-major (row p, level j at
+ * [j * stride + p]; stride a multiple of 8, padding included in the arrays):
+ * grads[j] = sum over levels k >= j whose score is inside (-max_exp, max_exp) of
+ * weights[k] * (labels[p] - sigmoid(score)) * alpha, the sigmoid read from the
+ * kernels' table as table_sigmoid does. Eight rows per vector, a gather for
+ * the table. */
+static inline void w2vm_level_gradients(const float *scores, int stride, const float *labels,
+                                        int n, const float *weights, int n_levels, float alpha,
+                                        const float *exp_table, float max_exp, float table_scale,
+                                        int table_size, float *grads) {
+    const __m256 lo = _mm256_set1_ps(-max_exp), hi = _mm256_set1_ps(max_exp);
+    const __m256 scale = _mm256_set1_ps(table_scale), rate = _mm256_set1_ps(alpha);
+    const __m256i last = _mm256_set1_epi32(table_size - 1), zero = _mm256_setzero_si256();
+    for (int p = 0; p < n; p += 8) {
+        __m256 label = _mm256_loadu_ps(labels + p), total = _mm256_setzero_ps();
+        for (int j = n_levels - 1; j >= 0; j--) {
+            __m256 x = _mm256_loadu_ps(scores + j * stride + p);
+            __m256 inside = _mm256_and_ps(_mm256_cmp_ps(x, lo, _CMP_GT_OQ),
+                                          _mm256_cmp_ps(x, hi, _CMP_LT_OQ));
+            /* clamped so that lanes outside the range (and NaN) still read the table */
+            __m256i index = _mm256_cvttps_epi32(_mm256_mul_ps(_mm256_add_ps(x, hi), scale));
+            index = _mm256_min_epi32(_mm256_max_epi32(index, zero), last);
+            __m256 sigmoid = _mm256_i32gather_ps(exp_table, index, 4);
+            __m256 step = _mm256_mul_ps(_mm256_set1_ps(weights[j]), _mm256_sub_ps(label, sigmoid));
+            total = _mm256_fmadd_ps(_mm256_and_ps(step, inside), rate, total);
+            _mm256_storeu_ps(grads + j * stride + p, total);
+        }
     }
 }
 
@@ -228,8 +261,30 @@ static inline void w2vm_sum_rows(float *const *rows, int n_rows, float *out, int
 
 /* See the AVX2 version: four rows' nested scores (here one row after another). */
 static inline void w2vm_nested_dot4(const float *a, float *const *rows, const int *ends,
-                                    int n_levels, float *scores, int stride) {
-    for (int r = 0; r < 4; r++) w2vm_nested_dot(a, rows[r], ends, n_levels, scores + r * stride);
+                                    int n_levels, float *scores, int row_stride,
+                                    int level_stride) {
+    float one[32];  /* MAX_LEVELS */
+    for (int r = 0; r < 4; r++) {
+        w2vm_nested_dot(a, rows[r], ends, n_levels, one);
+        for (int j = 0; j < n_levels; j++) scores[r * row_stride + j * level_stride] = one[j];
+    }
+}
+
+/* See the AVX2 version: the gradients of rows [0, n), one row after another. */
+static inline void w2vm_level_gradients(const float *scores, int stride, const float *labels,
+                                        int n, const float *weights, int n_levels, float alpha,
+                                        const float *exp_table, float max_exp, float table_scale,
+                                        int table_size, float *grads) {
+    (void)table_size;
+    for (int p = 0; p < n; p++) {
+        float total = 0.0f;
+        for (int j = n_levels - 1; j >= 0; j--) {
+            float x = scores[j * stride + p];
+            if (-max_exp < x && x < max_exp)
+                total = total + weights[j] * (labels[p] - exp_table[(int)((x + max_exp) * table_scale)]) * alpha;
+            grads[j * stride + p] = total;
+        }
+    }
 }
 
 /* See the AVX2 version: the whole path's updates on [start, end), node by node

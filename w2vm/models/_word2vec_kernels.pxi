@@ -37,7 +37,11 @@ cdef extern from "_vecmath.h" nogil:
     void w2vm_nested_pair_update(const float *grads, const int *ends, int n_levels,
                                  const float *hidden, float *out, float *err)
     void w2vm_nested_dot4(const float *a, float **rows, const int *ends, int n_levels,
-                          float *scores, int stride)
+                          float *scores, int row_stride, int level_stride)
+    void w2vm_level_gradients(const float *scores, int stride, const float *labels, int n,
+                              const float *weights, int n_levels, float alpha,
+                              const float *exp_table, float max_exp, float table_scale,
+                              int table_size, float *grads)
     void w2vm_sum_rows(float **rows, int n_rows, float *out, int n)
     void w2vm_path_update(const float *grads, int grads_stride, float **rows, int n_rows,
                           const float *hidden, float *err, int start, int end)
@@ -137,9 +141,10 @@ ctypedef struct Scratch:
     # the output rows of one target (its Huffman path, or it and its negatives)
     uint32_t *row_ids    # NS: the target and its negatives
     float **rows         # (max_rows,)
-    float *labels        # (max_rows,)
-    float *scores        # (max_rows, MAX_LEVELS) nested scores
-    float *grads         # (max_rows, MAX_LEVELS) per-segment gradients
+    int level_stride     # max_rows rounded up to a multiple of 8
+    float *labels        # (level_stride,)
+    float *scores        # (n_levels, level_stride) nested scores, level-major
+    float *grads         # (n_levels, level_stride) per-segment gradients, level-major
     float **context_rows # CBOW: the input rows of one window
     double loss[MAX_LEVELS]
     uint64_t rng
@@ -240,9 +245,10 @@ cdef inline uint32_t draw_negative(const TrainConfig *c, uint64_t *rng) noexcept
 
 
 cdef inline void level_gradients(const TrainConfig *c, Scratch *s, const float *scores,
-                                 float label, float alpha, float *grads) noexcept nogil:
-    """Per-segment gradients from the nested scores: ``grads[j]`` is the suffix sum over
-    levels ``k >= j`` of ``w_k * (label - sigmoid(score_k)) * alpha`` (design.md).
+                                 int stride, float label, float alpha, float *grads) noexcept nogil:
+    """Per-segment gradients from the nested scores: ``grads[j * stride]`` is the suffix
+    sum over levels ``k >= j`` of ``w_k * (label - sigmoid(score_k)) * alpha`` (design.md),
+    ``score_k = scores[k * stride]``. ``w2vm_level_gradients`` is the same for many rows.
 
     A level whose score is saturated (``|score| >= MAX_EXP``) or NaN adds
     nothing, as in word2vec.c and gensim: a confidently wrong score would
@@ -251,12 +257,14 @@ cdef inline void level_gradients(const TrainConfig *c, Scratch *s, const float *
     to inf/NaN; it did in about one 1-epoch HS benchmark run in five."""
     cdef int j
     cdef float total = 0.0
+    cdef float score
     for j in range(c.n_levels - 1, -1, -1):
-        if -MAX_EXP < scores[j] < MAX_EXP:
-            total = total + c.level_weights[j] * (label - table_sigmoid(scores[j])) * alpha
-        grads[j] = total
+        score = scores[j * stride]
+        if -MAX_EXP < score < MAX_EXP:
+            total = total + c.level_weights[j] * (label - table_sigmoid(score)) * alpha
+        grads[j * stride] = total
         if c.compute_loss:
-            s.loss[j] += neg_log_sigmoid(scores[j] if label > 0.5 else -scores[j])
+            s.loss[j] += neg_log_sigmoid(score if label > 0.5 else -score)
 
 
 cdef inline void train_output_row(const TrainConfig *c, Scratch *s, const float *hidden,
@@ -271,7 +279,7 @@ cdef inline void train_output_row(const TrainConfig *c, Scratch *s, const float 
             scores[j] = (scores[j - 1] if j > 0 else 0.0) + blas_dot(
                 c.level_ends[j] - start, hidden + start, out_row + start)
             start = c.level_ends[j]
-        level_gradients(c, s, scores, label, alpha, grads)
+        level_gradients(c, s, scores, 1, label, alpha, grads)
         start = 0
         for j in range(c.n_levels):
             blas_axpy(c.level_ends[j] - start, grads[j], out_row + start, s.error + start)
@@ -279,7 +287,7 @@ cdef inline void train_output_row(const TrainConfig *c, Scratch *s, const float 
             start = c.level_ends[j]
         return
     w2vm_nested_dot(hidden, out_row, c.level_ends, c.n_levels, scores)
-    level_gradients(c, s, scores, label, alpha, grads)
+    level_gradients(c, s, scores, 1, label, alpha, grads)
     w2vm_nested_pair_update(grads, c.level_ends, c.n_levels, hidden, out_row, s.error)
 
 
@@ -362,18 +370,26 @@ cdef inline void train_rows(const TrainConfig *c, Scratch *s, const float *hidde
     registers across the rows (one store per row and block instead of two).
     """
     cdef int p = 0, j, start = 0
+    cdef int stride = s.level_stride
+    cdef float one_row[MAX_LEVELS]
+    # level-major: the score of row p at level j is s.scores[j * stride + p], so
+    # the gradients of eight rows are one vector per level
     while p + 4 <= n:
-        w2vm_nested_dot4(hidden, s.rows + p, c.level_ends, c.n_levels, s.scores + p * MAX_LEVELS,
-                         MAX_LEVELS)
+        w2vm_nested_dot4(hidden, s.rows + p, c.level_ends, c.n_levels, s.scores + p, 1, stride)
         p += 4
     while p < n:
-        w2vm_nested_dot(hidden, s.rows[p], c.level_ends, c.n_levels, s.scores + p * MAX_LEVELS)
+        w2vm_nested_dot(hidden, s.rows[p], c.level_ends, c.n_levels, one_row)
+        for j in range(c.n_levels):
+            s.scores[j * stride + p] = one_row[j]
         p += 1
-    for p in range(n):
-        level_gradients(c, s, s.scores + p * MAX_LEVELS, s.labels[p], alpha,
-                        s.grads + p * MAX_LEVELS)
+    if c.compute_loss:
+        for p in range(n):
+            level_gradients(c, s, s.scores + p, stride, s.labels[p], alpha, s.grads + p)
+    else:
+        w2vm_level_gradients(s.scores, stride, s.labels, n, c.level_weights, c.n_levels, alpha,
+                             EXP_TABLE, MAX_EXP, EXP_TABLE_SCALE, EXP_TABLE_SIZE, s.grads)
     for j in range(c.n_levels):
-        w2vm_path_update(s.grads + j, MAX_LEVELS, s.rows, n, hidden, s.error, start,
+        w2vm_path_update(s.grads + j * stride, 1, s.rows, n, hidden, s.error, start,
                          c.level_ends[j])
         start = c.level_ends[j]
 
@@ -481,7 +497,7 @@ cdef void sg_ns_window(const TrainConfig *c, Scratch *s, int64_t centre, int64_t
             err = s.error + j * size
             j += 1
             w2vm_nested_dot(in_row, out_row, c.level_ends, c.n_levels, scores)
-            level_gradients(c, s, scores, label, alpha, grads)
+            level_gradients(c, s, scores, 1, label, alpha, grads)
             # err += g * out (old row); the row's own update waits in s.hidden
             w2vm_nested_axpy2(grads, c.level_ends, c.n_levels, out_row, err, in_row, s.hidden)
         w2vm_axpy(1.0, s.hidden, out_row, size)
@@ -637,9 +653,12 @@ cdef Scratch *new_scratch(const TrainConfig *c, int64_t max_sentence_length, int
     max_rows = (c.max_path if c.max_path > c.negative else c.negative) + 1
     s.row_ids = <uint32_t *>malloc(max_rows * sizeof(uint32_t))
     s.rows = <float **>malloc(max_rows * sizeof(float *))
-    s.labels = <float *>malloc(max_rows * sizeof(float))
-    s.scores = <float *>malloc(max_rows * MAX_LEVELS * sizeof(float))
-    s.grads = <float *>malloc(max_rows * MAX_LEVELS * sizeof(float))
+    # whole blocks of eight: w2vm_level_gradients reads and writes up to the
+    # next multiple of 8 (zeroed padding, never used)
+    s.level_stride = <int>((max_rows + 7) // 8 * 8)
+    s.labels = <float *>calloc(s.level_stride, sizeof(float))
+    s.scores = <float *>calloc(c.n_levels * s.level_stride, sizeof(float))
+    s.grads = <float *>calloc(c.n_levels * s.level_stride, sizeof(float))
     s.context_rows = <float **>malloc((2 * c.window + 1) * sizeof(float *))
     if (s.hidden == NULL or s.error == NULL or s.sentence == NULL or s.outputs == NULL
             or s.row_ids == NULL or s.rows == NULL or s.labels == NULL or s.scores == NULL
