@@ -19,8 +19,9 @@
  * (w2vm_nested_dot4), then the gradients of eight rows per vector
  * (w2vm_level_gradients), then all updates four rows per pass with the error
  * row kept in registers (w2vm_path_update). Rows of a set are distinct, so
- * this gives bit for bit what row after row gives, at 1.4-1.6x the speed for
- * hierarchical softmax.
+ * taking every score before any update changes nothing; what it buys is
+ * independent work for the CPU (hierarchical softmax trains 1.35-1.7x as
+ * fast as row after row did).
  *
  * benchmarks/README.md records the measurements behind these choices.
  */
