@@ -364,10 +364,10 @@ cdef inline void train_rows(const TrainConfig *c, Scratch *s, const float *hidde
     """Train ``s.rows[:n]`` (distinct rows) against ``hidden`` with labels ``s.labels[:n]``.
 
     Every score is taken first, then every update: since the rows are distinct
-    and ``hidden`` does not change, that gives the same result, bit for bit, as
-    row after row, but the dot products no longer wait for the previous row's
-    sigmoid and update, and ``w2vm_path_update`` keeps the error row in
-    registers across the rows (one store per row and block instead of two).
+    and ``hidden`` does not change, the order changes nothing, but the dot
+    products no longer wait for the previous row's sigmoid and update, and
+    ``w2vm_path_update`` keeps the error row in registers across the rows (one
+    store per row and block instead of two).
     """
     cdef int p = 0, j, start = 0
     cdef int stride = s.level_stride
