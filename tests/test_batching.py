@@ -93,6 +93,10 @@ def test_lookup_ids_checks_its_buffer_and_sentence():
         native.lookup_ids(iter(["a"]), key_to_index, out, 0)
     with pytest.raises(OverflowError):
         native.lookup_ids(["a"], {"a": -1}, out, 0)
+    with pytest.raises(TypeError):
+        native.lookup_ids(["a"], None, out, 0)
+    with pytest.raises(TypeError):
+        native.lookup_ids(["a"], key_to_index, None, 0)
 
 
 def test_prefetch_forwards_items_and_errors():

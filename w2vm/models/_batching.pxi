@@ -12,7 +12,7 @@ from cpython.ref cimport PyObject
 from libc.stdint cimport uint32_t
 
 
-def lookup_ids(sentence, dict key_to_index, uint32_t[::1] out, Py_ssize_t pos):
+def lookup_ids(sentence, dict key_to_index not None, uint32_t[::1] out not None, Py_ssize_t pos):
     """Write the ids of ``sentence``'s in-vocabulary tokens to ``out[pos:]``, in order.
 
     ``sentence`` is a list or tuple; tokens missing from ``key_to_index`` are

@@ -272,7 +272,7 @@ static inline void w2vm_sum_rows(float *const *rows, int n_rows, float *out, int
 static inline void w2vm_nested_dot4(const float *a, float *const *rows, const int *ends,
                                     int n_levels, float *scores, int row_stride,
                                     int level_stride) {
-    float one[32];  /* MAX_LEVELS */
+    float one[32];  /* MAX_LEVELS: the Trainer refuses more levels */
     for (int r = 0; r < 4; r++) {
         w2vm_nested_dot(a, rows[r], ends, n_levels, one);
         for (int j = 0; j < n_levels; j++) scores[r * row_stride + j * level_stride] = one[j];
@@ -289,15 +289,17 @@ static inline void w2vm_level_gradients(const float *scores, int stride, const f
         float total = 0.0f;
         for (int j = n_levels - 1; j >= 0; j--) {
             float x = scores[j * stride + p];
-            if (-max_exp < x && x < max_exp)
-                total = total + weights[j] * (labels[p] - exp_table[(int)((x + max_exp) * table_scale)]) * alpha;
+            if (-max_exp < x && x < max_exp) {
+                float sigmoid = exp_table[(int)((x + max_exp) * table_scale)];
+                total = total + weights[j] * (labels[p] - sigmoid) * alpha;
+            }
             grads[j * stride + p] = total;
         }
     }
 }
 
-/* See the AVX2 version: the whole path's updates on [start, end), node by node
- * within each element, the same operations in the same order as w2vm_pair_update. */
+/* See the AVX2 version: the row set's updates on [start, end), row after row,
+ * the same operations in the same order as w2vm_pair_update. */
 static inline void w2vm_path_update(const float *grads, int grads_stride, float *const *rows,
                                     int n_rows, const float *hidden, float *err,
                                     int start, int end) {
