@@ -164,6 +164,14 @@ static inline void w2vm_level_gradients(const float *scores, int stride, const f
     }
 }
 
+/* One 8-float block of one row of w2vm_path_update: returns e + g * row (the
+ * row before its update) and stores row + g * h. */
+static inline __m256 w2vm_row_step(__m256 g, __m256 h, float *row, __m256 e) {
+    __m256 o = _mm256_loadu_ps(row);
+    _mm256_storeu_ps(row, _mm256_fmadd_ps(g, h, o));
+    return _mm256_fmadd_ps(g, o, e);
+}
+
 /* The updates of a row set (a Huffman path, or a target and its negatives) on
  * [start, end): for every row p, err += g[p] * rows[p] (rows before their
  * update) and rows[p] += g[p] * hidden, with g[p] = grads[p * grads_stride].
@@ -183,19 +191,11 @@ static inline void w2vm_path_update(const float *grads, int grads_stride, float 
         __m256 g2 = _mm256_set1_ps(s2), g3 = _mm256_set1_ps(s3);
         int i = start;
         for (; i + 8 <= end; i += 8) {
-            __m256 e = _mm256_loadu_ps(err + i), h = _mm256_loadu_ps(hidden + i), o;
-            o = _mm256_loadu_ps(r0 + i);
-            e = _mm256_fmadd_ps(g0, o, e);
-            _mm256_storeu_ps(r0 + i, _mm256_fmadd_ps(g0, h, o));
-            o = _mm256_loadu_ps(r1 + i);
-            e = _mm256_fmadd_ps(g1, o, e);
-            _mm256_storeu_ps(r1 + i, _mm256_fmadd_ps(g1, h, o));
-            o = _mm256_loadu_ps(r2 + i);
-            e = _mm256_fmadd_ps(g2, o, e);
-            _mm256_storeu_ps(r2 + i, _mm256_fmadd_ps(g2, h, o));
-            o = _mm256_loadu_ps(r3 + i);
-            e = _mm256_fmadd_ps(g3, o, e);
-            _mm256_storeu_ps(r3 + i, _mm256_fmadd_ps(g3, h, o));
+            __m256 e = _mm256_loadu_ps(err + i), h = _mm256_loadu_ps(hidden + i);
+            e = w2vm_row_step(g0, h, r0 + i, e);
+            e = w2vm_row_step(g1, h, r1 + i, e);
+            e = w2vm_row_step(g2, h, r2 + i, e);
+            e = w2vm_row_step(g3, h, r3 + i, e);
             _mm256_storeu_ps(err + i, e);
         }
         for (; i < end; i++) {
