@@ -14,7 +14,12 @@ import numpy as np
 from w2vm.models._native import native
 from w2vm.models.batching import iter_chunks, prefetch
 
-JOBS_PER_CALL_PER_WORKER = 4
+# Every call into native code ends at a barrier: the threads that run out of
+# jobs wait (spinning, which takes CPU from the Python thread that builds the
+# next chunk) for the last job. 16 jobs per thread per call make that tail a
+# small share; 4 cost iterable skip-gram NS about 8 % at workers=2
+# (benchmarks/README.md).
+JOBS_PER_CALL_PER_WORKER = 16
 FILE_CHUNKS_PER_CALL_PER_WORKER = 8
 # stream ids that keep the two corpus modes' random streams apart
 _FILE_STREAM = 0x66696C65
