@@ -14,12 +14,15 @@ import numpy as np
 from w2vm.models._native import native
 from w2vm.models.batching import iter_chunks, prefetch
 
-# Every call into native code ends at a barrier: the threads that run out of
-# jobs wait (spinning, which takes CPU from the Python thread that builds the
-# next chunk) for the last job. 16 jobs per thread per call make that tail a
-# small share; 4 cost iterable skip-gram NS about 8 % at workers=2
-# (benchmarks/README.md).
+# Every call into native code costs a round trip through Python and ends at a
+# barrier, where the threads that have run out of jobs wait (spinning, which
+# takes CPU from the Python thread that builds the next chunk) for the last
+# job. 16 jobs per thread per call make both a small share: 4 cost iterable
+# training 5-9 % (benchmarks/README.md). A chunk holds at most
+# MAX_CHUNK_WORDS words (whatever batch_words is), so the few chunks in
+# flight stay small next to the model.
 JOBS_PER_CALL_PER_WORKER = 16
+MAX_CHUNK_WORDS = 1 << 22
 FILE_CHUNKS_PER_CALL_PER_WORKER = 8
 # stream ids that keep the two corpus modes' random streams apart
 _FILE_STREAM = 0x66696C65
@@ -46,10 +49,15 @@ class StepResult:
     alpha: float      # the learning rate reached
 
 
+def jobs_per_chunk(batch_words, workers):
+    """Jobs per native call: 16 per worker, fewer if that would pass MAX_CHUNK_WORDS, never < workers."""
+    return max(workers, min(JOBS_PER_CALL_PER_WORKER * workers, MAX_CHUNK_WORDS // max(batch_words, 1)))
+
+
 def iterable_epoch(trainer, corpus, key_to_index, *, batch_words, workers, seed, epoch,
                    words_before, schedule):
     """Train one pass over a restartable iterable of token lists."""
-    chunks = iter_chunks(corpus, key_to_index, batch_words, JOBS_PER_CALL_PER_WORKER * workers)
+    chunks = iter_chunks(corpus, key_to_index, batch_words, jobs_per_chunk(batch_words, workers))
     done = words_before
     for index, chunk in enumerate(prefetch(chunks)):
         starts = done + np.concatenate([[0], np.cumsum(chunk.job_raw_words)[:-1]])
