@@ -18,9 +18,9 @@ from w2vm.models.batching import iter_chunks, prefetch
 # barrier, where the threads that have run out of jobs wait (spinning, which
 # takes CPU from the Python thread that builds the next chunk) for the last
 # job. 16 jobs per thread per call make both a small share: 4 cost iterable
-# training 5-9 % (benchmarks/README.md). A chunk holds at most
-# MAX_CHUNK_WORDS words (whatever batch_words is), so the few chunks in
-# flight stay small next to the model.
+# training 5-9 % (benchmarks/README.md). Fewer jobs are taken when a chunk
+# would pass MAX_CHUNK_WORDS words (a large batch_words), so the few chunks
+# in flight stay small next to the model.
 JOBS_PER_CALL_PER_WORKER = 16
 MAX_CHUNK_WORDS = 1 << 22
 FILE_CHUNKS_PER_CALL_PER_WORKER = 8
@@ -50,7 +50,8 @@ class StepResult:
 
 
 def jobs_per_chunk(batch_words, workers):
-    """Jobs per native call: 16 per worker, fewer if that would pass MAX_CHUNK_WORDS, never < workers."""
+    """Jobs per native call: JOBS_PER_CALL_PER_WORKER per worker, fewer if their words would pass
+    MAX_CHUNK_WORDS, but one per worker at least."""
     return max(workers, min(JOBS_PER_CALL_PER_WORKER * workers, MAX_CHUNK_WORDS // max(batch_words, 1)))
 
 
