@@ -172,8 +172,9 @@ cdef enum:
     # more that sum overshoots. The root of the Huffman tree takes about ten
     # updates per word; skip-gram HS runs diverged to NaN in 2 of 2 full-corpus
     # runs with syncs every 2,000 words only and in about 1 of 4 with a row sync
-    # every 256 updates; at 32, 10 of 10 runs stayed finite (benchmarks/README.md).
-    ROW_SYNC_UPDATES = 32
+    # every 256 updates; at 64, 22 of 22 HS runs stayed finite, and each sync
+    # costs enough that 32 made skip-gram HS 7 % slower (benchmarks/README.md).
+    ROW_SYNC_UPDATES = 64
 
 cdef int64_t sync_words = SYNC_WORDS
 
