@@ -6,8 +6,8 @@ from w2vm.models.epochs import Schedule, iterable_epoch, jobs_per_chunk
 
 
 @pytest.mark.parametrize("batch_words,workers,expected", [
-    (10000, 1, 16),           # 16 jobs per worker by default
-    (10000, 2, 32),
+    (10000, 1, 8),            # 8 jobs per worker by default
+    (10000, 2, 16),
     (100000, 16, 41),         # capped: 41 jobs of 100,000 words stay under 2**22 words
     (1 << 22, 4, 4),          # never fewer jobs than workers
     (1 << 30, 1, 1),

@@ -17,11 +17,12 @@ from w2vm.models.batching import iter_chunks, prefetch
 # Every call into native code costs a round trip through Python and ends at a
 # barrier, where the threads that have run out of jobs wait (spinning, which
 # takes CPU from the Python thread that builds the next chunk) for the last
-# job. 16 jobs per thread per call make both a small share: 4 cost iterable
-# training 5-9 % (benchmarks/README.md). Fewer jobs are taken when a chunk
+# job. 8 jobs per thread per call make both a small share: 4 cost iterable
+# training 5-9 %, and 16 gained nothing more while doubling the memory of the
+# chunks in flight (benchmarks/README.md). Fewer jobs are taken when a chunk
 # would pass MAX_CHUNK_WORDS words (a large batch_words), so the few chunks
 # in flight stay small next to the model.
-JOBS_PER_CALL_PER_WORKER = 16
+JOBS_PER_CALL_PER_WORKER = 8
 MAX_CHUNK_WORDS = 1 << 22
 FILE_CHUNKS_PER_CALL_PER_WORKER = 8
 # stream ids that keep the two corpus modes' random streams apart
