@@ -42,23 +42,24 @@ def test_every_mode_learns_topics_at_every_level(mode, topic_corpus):
         assert topic_purity(model.wv, topics, level=level) > 0.8, level
 
 
-@pytest.fixture
-def only_end_of_job_syncs():
-    old = native.set_replica_sync_words(1 << 62)
-    yield
-    native.set_replica_sync_words(old)
+@pytest.fixture(params=[1 << 62, 1], ids=["end-of-job-syncs", "sync-every-sentence"])
+def replica_sync_trainings(request):
+    old = native.set_replica_sync_trainings(request.param)
+    yield request.param
+    native.set_replica_sync_trainings(old)
 
 
 @pytest.mark.parametrize("source", ["iterable", "corpus_file"])
 @pytest.mark.parametrize("sg", [1, 0], ids=["sg", "cbow"])
 @pytest.mark.parametrize("output", ["hs", "ns"])
 def test_threads_hand_back_their_private_output_rows(output, sg, source, topic_corpus, tmp_path,
-                                                     only_end_of_job_syncs):
+                                                     replica_sync_trainings):
     # With several threads the hottest output rows (here all of them: 16
     # dimensions leave room for 6,400 rows) are trained in per-thread copies
     # that are merged into the shared rows as training goes and at the end of
     # each job. With the mid-job syncs off, a lost end-of-job merge would leave
-    # every output row untrained.
+    # every output row untrained; with a sync after every sentence, a mid-job
+    # sync that lost or doubled a thread's changes would spoil the topics.
     topics, sentences = topic_corpus
     params = dict(vector_size=16, levels=[8, 16], min_count=1, workers=2, epochs=2, seed=3, sg=sg,
                   batch_words=500, hs=int(output == "hs"), negative=0 if output == "hs" else 5)

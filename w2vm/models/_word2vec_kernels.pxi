@@ -151,7 +151,7 @@ ctypedef struct Scratch:
     # with several threads: this thread's copies of the hottest output rows
     RowReplica ns_rows   # syn1neg rows of the most frequent words
     RowReplica hs_rows   # syn1 rows of the inner nodes next to the root
-    int64_t since_sync   # words trained since the replicas were last synced
+    int64_t since_sync   # trainings (skip-gram pairs, CBOW windows) since the replicas were last synced
 
 
 cdef enum:
@@ -161,11 +161,16 @@ cdef enum:
     # words' NS rows and the HS nodes next to the root (every Huffman path starts
     # at the root) take most of the writes, so each thread trains private copies
     # of those rows and merges its changes into the shared rows every
-    # SYNC_WORDS trained words and at the end of every job (benchmarks/README.md
-    # has the figures for the sizes tried). Only with several threads:
-    # workers=1 trains the shared rows directly and stays bit-reproducible.
+    # SYNC_TRAININGS trainings and at the end of every job (benchmarks/README.md
+    # has the figures for the sizes tried). A training is one prediction of a
+    # target's output rows: a (context, centre) pair in skip-gram, a window in
+    # CBOW, so the rows drift by about as much between syncs in both (12,000 is
+    # about 2,000 skip-gram words at window 5; CBOW trains 2.5x as many words a
+    # second, and syncing it every 2,000 words cost it 4-7 %). Only with several
+    # threads: workers=1 trains the shared rows directly and stays
+    # bit-reproducible.
     REPLICA_BYTES = 409600   # per matrix: 1,024 rows at d=100
-    SYNC_WORDS = 2000
+    SYNC_TRAININGS = 12000
     # A copy updated ROW_SYNC_UPDATES times is synced on its own at once. Both
     # threads' changes are summed at a sync, each computed on a copy that has
     # not seen the other's: the more updates a copy takes between syncs, the
@@ -176,16 +181,16 @@ cdef enum:
     # costs enough that 32 made skip-gram HS 7 % slower (benchmarks/README.md).
     ROW_SYNC_UPDATES = 64
 
-cdef int64_t sync_words = SYNC_WORDS
+cdef int64_t sync_trainings = SYNC_TRAININGS
 
 
-def set_replica_sync_words(int64_t words):
-    """Set the words between mid-job replica syncs; return the old value (for tests)."""
-    global sync_words
-    if words < 1:
-        raise ValueError("words must be positive")
-    old = sync_words
-    sync_words = words
+def set_replica_sync_trainings(int64_t trainings):
+    """Set the trainings between mid-job replica syncs; return the old value (for tests)."""
+    global sync_trainings
+    if trainings < 1:
+        raise ValueError("trainings must be positive")
+    old = sync_trainings
+    sync_trainings = trainings
     return old
 
 
@@ -555,6 +560,7 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
         if c.sg and c.hogbatch:
             if hi - lo > 1:
                 sg_ns_window(c, s, i, lo, hi, alpha)
+                s.since_sync += hi - lo - 1
         elif c.sg:
             if c.negative:
                 draw_negatives(c, s, s.outputs, (hi - lo - 1) * c.negative)
@@ -570,6 +576,7 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
                 train_targets(c, s, row, s.sentence[i], alpha, s.outputs + pair * c.negative)
                 pair += 1
                 w2vm_axpy(1.0, s.error, row, size)
+            s.since_sync += pair
         else:
             count = 0
             for j in range(lo, hi):
@@ -585,13 +592,13 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
             if c.negative:
                 draw_negatives(c, s, s.outputs, c.negative)
             train_targets(c, s, s.hidden, s.sentence[i], alpha, s.outputs)
+            s.since_sync += 1
             if not c.cbow_mean:
                 # a summed hidden layer spreads its error over the summed rows
                 w2vm_scale(1.0 / count, s.error, size)
             for j in range(count):
                 w2vm_axpy(1.0, s.error, s.context_rows[j], size)
-    s.since_sync += n
-    if s.since_sync >= sync_words and (s.ns_rows.n or s.hs_rows.n):
+    if s.since_sync >= sync_trainings and (s.ns_rows.n or s.hs_rows.n):
         sync_replicas(s)
     return n
 
