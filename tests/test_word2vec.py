@@ -81,8 +81,9 @@ def test_threads_hand_back_their_private_output_rows(output, sg, source, topic_c
 def test_replica_syncs_add_every_threads_changes(n_rows, steps):
     # B's copies predate A's sync: overwriting the shared rows with B's copies
     # (instead of adding B's change) would lose A's change. With 600 updates per
-    # row each row is also synced on its own (every ROW_SYNC_UPDATES = 64), and must be
-    # listed for the full sync only once.
+    # row each row is also synced on its own (every ROW_SYNC_UPDATES = 64), and
+    # the updates after its last row sync must still reach the full sync. Rows
+    # past n_rows are written in place (their update count shares one slot).
     rng = np.random.default_rng(0)
     start = rng.standard_normal((8, 5)).astype(np.float32)
     change_a = rng.standard_normal((8, 5)).astype(np.float32)

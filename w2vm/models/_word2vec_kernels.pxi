@@ -128,9 +128,10 @@ ctypedef struct RowReplica:
     w2vm_lock_t *lock    # held while rows are merged into the shared matrix
     float *rows          # (n, size)
     float *base          # (n, size): the shared rows as of their last sync
-    uint16_t *updates    # (n,) 0: not in dirty_list; else 1 + updates since the row's last sync
-    uint32_t *dirty_list # the rows updated since the last sync of the whole replica (at most n)
-    uint32_t n_dirty
+    # (n + 1,) updates since the row's last sync; slot n counts the writes to
+    # rows past the copies, so that write_row needs no branch on which it is
+    uint16_t *updates
+    float *bases[2]      # (shared, rows): the matrix a row is in, indexed by row < n
 
 
 ctypedef struct Scratch:
@@ -325,37 +326,37 @@ cdef void sync_row(RowReplica *r, uint32_t row) noexcept nogil:
 
 
 cdef inline float *write_row(RowReplica *r, uint32_t row, int size) noexcept nogil:
-    """The row this thread trains for ``row``: its private copy when it has one."""
-    cdef uint16_t count
-    if row < r.n:
-        count = r.updates[row]
-        if count == 0:
-            r.dirty_list[r.n_dirty] = row  # a row is listed once until the next full sync
-            r.n_dirty += 1
-            count = 1
-        elif count > ROW_SYNC_UPDATES:
-            sync_row(r, row)  # stays listed; merging it again at the full sync adds nothing
-            count = 1
-        r.updates[row] = count + 1
-        return r.rows + <int64_t>row * size
-    return r.shared + <int64_t>row * size
+    """The row this thread trains for ``row``: its private copy when it has one.
+
+    Branch-free but for the rare row sync: whether a negative sample is one of
+    the copied rows is a coin toss the branch predictor lost, at a cost of
+    2-3 % of skip-gram's words/s (benchmarks/README.md).
+    """
+    cdef bint copied = row < r.n
+    cdef uint32_t slot = row if copied else r.n
+    cdef uint16_t count = r.updates[slot] + 1
+    if count > ROW_SYNC_UPDATES:
+        if copied:
+            sync_row(r, row)  # the update about to be made is the first after it
+        count = 1
+    r.updates[slot] = count
+    return r.bases[<int>copied] + <int64_t>row * size
 
 
 cdef void sync_replica(RowReplica *r) noexcept nogil:
     """Add this thread's changes to the shared rows and take fresh copies of them all."""
-    cdef uint32_t i, row
+    cdef uint32_t row
     if r.n == 0:
         return
     w2vm_lock_set(r.lock)
-    for i in range(r.n_dirty):
-        row = r.dirty_list[i]
-        merge_row(r, row)
-        r.updates[row] = 0
+    for row in range(r.n):
+        if r.updates[row]:
+            merge_row(r, row)
+            r.updates[row] = 0
     # fresh copies of every row, to see the other threads' changes too
     memcpy(r.rows, r.shared, <size_t>r.n * r.size * sizeof(float))
     w2vm_lock_unset(r.lock)
     memcpy(r.base, r.rows, <size_t>r.n * r.size * sizeof(float))
-    r.n_dirty = 0
 
 
 cdef void sync_replicas(Scratch *s) noexcept nogil:
@@ -610,15 +611,17 @@ cdef int new_replica(RowReplica *r, float *shared, uint32_t n, int size,
     r.n = n
     r.size = size
     r.lock = lock
+    r.bases[0] = shared
+    r.bases[1] = shared
+    r.updates = <uint16_t *>calloc(n + 1, sizeof(uint16_t))
     if n == 0:
-        return 0
+        return 0 if r.updates != NULL else -1
     r.rows = <float *>malloc(<size_t>n * size * sizeof(float))
     r.base = <float *>malloc(<size_t>n * size * sizeof(float))
-    r.updates = <uint16_t *>calloc(n, sizeof(uint16_t))
-    r.dirty_list = <uint32_t *>malloc(n * sizeof(uint32_t))
-    if r.rows == NULL or r.base == NULL or r.updates == NULL or r.dirty_list == NULL:
+    if r.rows == NULL or r.base == NULL or r.updates == NULL:
         r.n = 0
         return -1
+    r.bases[1] = r.rows
     w2vm_lock_set(lock)
     memcpy(r.rows, shared, <size_t>n * size * sizeof(float))
     w2vm_lock_unset(lock)
@@ -630,7 +633,6 @@ cdef void free_replica(RowReplica *r) noexcept nogil:
     free(r.rows)
     free(r.base)
     free(r.updates)
-    free(r.dirty_list)
 
 
 cdef Scratch *new_scratch(const TrainConfig *c, int64_t max_sentence_length, int nthreads,
@@ -901,16 +903,12 @@ def replica_merge_check(float[:, ::1] shared, uint32_t n_rows, const float[:, ::
                 row = write_row(&a, <uint32_t>i, <int>size)
                 for k in range(size):
                     row[k] += change_a[i, k] / steps
-        if a.n_dirty > a.n:
-            raise AssertionError(f"replica A listed {a.n_dirty} rows, it has {a.n}")
         sync_replica(&a)
         for step in range(steps):
             for i in range(n):
                 row = write_row(&b, <uint32_t>i, <int>size)
                 for k in range(size):
                     row[k] += change_b[i, k] / steps
-        if b.n_dirty > b.n:
-            raise AssertionError(f"replica B listed {b.n_dirty} rows, it has {b.n}")
         sync_replica(&b)
         copies = np.zeros((n_rows, size), dtype=np.float32)
         if n_rows:
