@@ -152,7 +152,7 @@ ctypedef struct Scratch:
     # with several threads: this thread's copies of the hottest output rows
     RowReplica ns_rows   # syn1neg rows of the most frequent words
     RowReplica hs_rows   # syn1 rows of the inner nodes next to the root
-    int64_t since_sync   # trainings (skip-gram pairs, CBOW windows) since the replicas were last synced
+    int64_t since_sync   # trainings (skip-gram pairs, CBOW windows) since the last full sync
 
 
 cdef enum:
