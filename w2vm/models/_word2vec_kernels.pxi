@@ -299,10 +299,8 @@ cdef inline void train_output_row(const TrainConfig *c, Scratch *s, const float 
 
 
 cdef inline float *peek_row(const RowReplica *r, uint32_t row, int size) noexcept nogil:
-    """The row this thread reads for ``row`` (for prefetching)."""
-    if row < r.n:
-        return r.rows + <int64_t>row * size
-    return r.shared + <int64_t>row * size
+    """The row this thread reads for ``row``: its private copy when it has one."""
+    return r.bases[<int>(row < r.n)] + <int64_t>row * size
 
 
 cdef inline void merge_row(RowReplica *r, uint32_t row) noexcept nogil:
@@ -326,7 +324,7 @@ cdef void sync_row(RowReplica *r, uint32_t row) noexcept nogil:
 
 
 cdef inline float *write_row(RowReplica *r, uint32_t row, int size) noexcept nogil:
-    """The row this thread trains for ``row``: its private copy when it has one.
+    """``peek_row``, counting the update about to be made.
 
     Branch-free but for the rare row sync: whether a negative sample is one of
     the copied rows is a coin toss the branch predictor lost, at a cost of
@@ -340,7 +338,7 @@ cdef inline float *write_row(RowReplica *r, uint32_t row, int size) noexcept nog
             sync_row(r, row)  # the update about to be made is the first after it
         count = 1
     r.updates[slot] = count
-    return r.bases[<int>copied] + <int64_t>row * size
+    return peek_row(r, row, size)
 
 
 cdef void sync_replica(RowReplica *r) noexcept nogil:
@@ -558,10 +556,11 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
         hi = i + c.window + 1 - reduced
         if hi > n:
             hi = n
+        # trainings: skip-gram predicts the centre once per context word, CBOW once per window
+        s.since_sync += (hi - lo - 1) if c.sg else <int64_t>(hi - lo > 1)
         if c.sg and c.hogbatch:
             if hi - lo > 1:
                 sg_ns_window(c, s, i, lo, hi, alpha)
-                s.since_sync += hi - lo - 1
         elif c.sg:
             if c.negative:
                 draw_negatives(c, s, s.outputs, (hi - lo - 1) * c.negative)
@@ -577,7 +576,6 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
                 train_targets(c, s, row, s.sentence[i], alpha, s.outputs + pair * c.negative)
                 pair += 1
                 w2vm_axpy(1.0, s.error, row, size)
-            s.since_sync += pair
         else:
             count = 0
             for j in range(lo, hi):
@@ -593,7 +591,6 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
             if c.negative:
                 draw_negatives(c, s, s.outputs, c.negative)
             train_targets(c, s, s.hidden, s.sentence[i], alpha, s.outputs)
-            s.since_sync += 1
             if not c.cbow_mean:
                 # a summed hidden layer spreads its error over the summed rows
                 w2vm_scale(1.0 / count, s.error, size)
