@@ -49,3 +49,47 @@ def test_iterable_epoch_keeps_chunks_under_the_word_cap(monkeypatch):
     # the learning rate falls across calls
     alphas = np.concatenate([a for _, _, a in trainer.calls])
     assert np.all(np.diff(alphas) <= 0) and alphas[0] == pytest.approx(0.025)
+
+
+_SPACE = frozenset(b" \t\n\v\f\r\x1c\x1d\x1e\x1f")  # what str.split() splits on, in ASCII
+
+
+def _index_by_hand(data, chunk_bytes):
+    """The cut rule of ``index_file``, byte by byte: cut at the first line start
+    at least ``chunk_bytes`` past the chunk's start, never inside a \\r\\n."""
+    starts, counts, words, next_cut, previous = [0], [], 0, chunk_bytes, None
+    for position, byte in enumerate(data):
+        if (position >= next_cut and previous in (10, 13)
+                and not (previous == 13 and byte == 10)):
+            starts.append(position)
+            counts.append(words)
+            words, next_cut = 0, position + chunk_bytes
+        if byte not in _SPACE and (previous is None or previous in _SPACE):
+            words += 1
+        previous = byte
+    return starts + [len(data)], counts + [words]
+
+
+@pytest.mark.parametrize("block_bytes", [1, 2, 3, 7, 64, None])
+def test_index_file_cuts_at_line_starts_and_counts_exactly(tmp_path, block_bytes):
+    from w2vm.models._native import native
+
+    rng = np.random.default_rng(11)
+    pieces = [b"a", b"bc", b" ", b"\n", b"\r", b"\r\n", b"\t", b"\x1c", b"\xc3\xa9", b"  ", b"\n\n", b"\x0b"]
+    path = tmp_path / "corpus.txt"
+    for case in range(60):
+        data = b"".join(pieces[i] for i in rng.integers(0, len(pieces), size=rng.integers(0, 300)))
+        if case == 0:
+            data = b"one long line without an end " * 40  # the cut point is never followed by a line start
+        path.write_bytes(data)
+        for chunk_bytes in (1, 2, 5, 37, 1000):
+            kwargs = {} if block_bytes is None else {"block_bytes": block_bytes}
+            starts, raw_words = native.index_file(str(path), chunk_bytes, **kwargs)
+            if not data:
+                assert starts.tolist() == [0] and raw_words.tolist() == []
+                continue
+            assert (starts.tolist(), raw_words.tolist()) == _index_by_hand(data, chunk_bytes)
+            # each chunk holds whole lines, as LineSentence splits them
+            for start, end, n in zip(starts[:-1], starts[1:], raw_words):
+                assert len(data[start:end].decode().split()) == n
+            assert raw_words.sum() == len(data.decode().split())

@@ -429,20 +429,47 @@ cdef inline int64_t _sentences_in_line(int64_t tokens, int64_t max_sentence_leng
     return (tokens + max_sentence_length - 1) // max_sentence_length
 
 
-def index_file(path, int64_t chunk_bytes):
+cdef inline uint8_t space_bit(uint8_t c) noexcept nogil:
+    """``is_space`` without branches, so that the loop of ``count_token_starts`` vectorises."""
+    return (c == 32) | (<uint8_t>(c - 9) < 5) | (<uint8_t>(c - 28) < 4)
+
+
+cdef int64_t count_token_starts(const uint8_t *text, int64_t n, uint8_t previous) noexcept nogil:
+    """The tokens that start in ``text[:n]``; ``previous`` is the byte before ``text[0]``."""
+    cdef int64_t k, words
+    if n <= 0:
+        return 0
+    words = space_bit(previous) & (space_bit(text[0]) ^ 1)
+    for k in range(1, n):
+        words += space_bit(text[k - 1]) & (space_bit(text[k]) ^ 1)
+    return words
+
+
+def index_file(path, int64_t chunk_bytes, int64_t block_bytes=READ_BLOCK):
     """Cut a file into chunks of about ``chunk_bytes`` that start at line starts.
 
     Returns ``(starts, raw_words)``: ``starts`` has one byte offset per chunk
     plus the file size; ``raw_words[i]`` is the exact token count of chunk ``i``.
+    A chunk ends at the first line start at least ``chunk_bytes`` past its own
+    start (never between the ``\\r`` and ``\\n`` of a ``\\r\\n``). The file is
+    read ``block_bytes`` at a time (a parameter for tests).
+
+    ``train`` indexes its file before its threads start, so this pass is serial
+    time in every training call. Tokens are counted by their starts, in a loop
+    the compiler vectorises; only the bytes from a cut point to the next line
+    end are looked at one by one. On the 93 MB shared corpus that takes 0.03 s,
+    where a byte-by-byte state machine took 0.25 s: 6 % of a CBOW epoch at
+    ``workers=2`` (benchmarks/README.md).
     """
     if chunk_bytes < 1:
         raise ValueError("chunk_bytes must be >= 1")
+    if block_bytes < 1:
+        raise ValueError("block_bytes must be >= 1")
     cdef bytes raw_path = os.fsencode(path)
     cdef FILE *fp = _open(raw_path)
-    cdef uint8_t *buf = <uint8_t *>malloc(READ_BLOCK)
-    cdef int64_t got, k, pos = 0, next_cut = chunk_bytes, words = 0
-    cdef bint in_token = False, at_line_start = True
-    cdef uint8_t c, previous = 0
+    cdef uint8_t *buf = <uint8_t *>malloc(block_bytes)
+    cdef int64_t got, k, stop, pos = 0, next_cut = chunk_bytes, words = 0
+    cdef uint8_t previous = 32  # the file starts as if after a space
     starts = [0]
     counts = []
     if buf == NULL:
@@ -451,32 +478,34 @@ def index_file(path, int64_t chunk_bytes):
     try:
         while True:
             with nogil:
-                got = <int64_t>fread(buf, 1, READ_BLOCK, fp)
+                got = <int64_t>fread(buf, 1, block_bytes, fp)
             if got == 0:
                 break
-            for k in range(got):
-                c = buf[k]
-                # never cut inside \r\n: the next chunk would see an extra empty line
-                if at_line_start and pos + k >= next_cut and not (previous == 13 and c == 10):
+            k = 0
+            while k < got:
+                if pos + k < next_cut:
+                    # no cut before next_cut: count up to it (or the block's end)
+                    stop = next_cut - pos if next_cut - pos < got else got
+                elif is_line_end(previous) and not (previous == 13 and buf[k] == 10):
                     starts.append(pos + k)
                     counts.append(words)
                     words = 0
                     next_cut = pos + k + chunk_bytes
-                previous = c
-                if is_space(c):
-                    if in_token:
-                        words += 1
-                        in_token = False
-                    at_line_start = is_line_end(c)
+                    continue
                 else:
-                    in_token = True
-                    at_line_start = False
+                    # past next_cut inside a line: on to the byte after its end
+                    stop = k
+                    while stop < got and not is_line_end(buf[stop]):
+                        stop += 1
+                    stop = stop + 1 if stop < got else got
+                with nogil:
+                    words += count_token_starts(buf + k, stop - k, previous)
+                previous = buf[stop - 1]
+                k = stop
             pos += got
     finally:
         free(buf)
         fclose(fp)
-    if in_token:
-        words += 1
     counts.append(words)
     starts.append(pos)
     if pos == 0:
