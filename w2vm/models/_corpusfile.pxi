@@ -586,6 +586,10 @@ ctypedef struct ChunkReader:
     FILE *fp
     uint8_t *text
     uint32_t *ids
+    # the tokens of the sentence being read, looked up together (look_up_tokens)
+    int64_t *token_starts
+    int64_t *token_lengths
+    uint64_t *token_hashes
     Scratch *scratch
 
 
@@ -595,11 +599,16 @@ cdef ChunkReader *new_reader(const char *path, const TrainConfig *c, int64_t max
     cdef ChunkReader *r = <ChunkReader *>malloc(sizeof(ChunkReader))
     if r == NULL:
         return NULL
+    memset(r, 0, sizeof(ChunkReader))
     r.fp = fopen(path, "rb")
     r.text = <uint8_t *>malloc(max_chunk + 1)
     r.ids = <uint32_t *>malloc((max_sentence_length + 1) * sizeof(uint32_t))
+    r.token_starts = <int64_t *>malloc((max_sentence_length + 1) * sizeof(int64_t))
+    r.token_lengths = <int64_t *>malloc((max_sentence_length + 1) * sizeof(int64_t))
+    r.token_hashes = <uint64_t *>malloc((max_sentence_length + 1) * sizeof(uint64_t))
     r.scratch = new_scratch(c, max_sentence_length, nthreads, lock)
-    if r.fp == NULL or r.text == NULL or r.ids == NULL or r.scratch == NULL:
+    if (r.fp == NULL or r.text == NULL or r.ids == NULL or r.token_starts == NULL
+            or r.token_lengths == NULL or r.token_hashes == NULL or r.scratch == NULL):
         free_reader(r)
         return NULL
     return r
@@ -612,6 +621,9 @@ cdef void free_reader(ChunkReader *r) noexcept nogil:
         fclose(r.fp)
     free(r.text)
     free(r.ids)
+    free(r.token_starts)
+    free(r.token_lengths)
+    free(r.token_hashes)
     free_scratch(r.scratch)
     free(r)
 
@@ -624,13 +636,53 @@ cdef inline float alpha_at(int64_t words_done, double schedule_total, float star
     return <float>(start_alpha - (start_alpha - end_alpha) * progress)
 
 
+cdef inline int64_t home_entry(const ByteTable *t, uint64_t h) noexcept nogil:
+    """The entry in the home slot of hash ``h`` when its tag matches, else -1 (a guess)."""
+    cdef int64_t value = t.slots[<int64_t>(h & <uint64_t>(t.capacity - 1))]
+    if value == EMPTY_SLOT or (value & <int64_t>0xFFFFFFFF00000000ULL) != slot_value(h, 0):
+        return -1
+    return <int64_t>(<uint64_t>value & 0xFFFFFFFFULL)
+
+
+cdef int64_t look_up_tokens(const ByteTable *t, ChunkReader *r, int64_t n) noexcept nogil:
+    """Write the ids of the first ``n`` recorded tokens that are in ``t`` to ``r.ids``, in order.
+
+    Returns how many were written. A lookup reads three arrays one after the
+    other (slot, key offsets, key bytes); for the rarer words, whose lines the
+    training rows keep pushing out of cache, those were three misses in a row,
+    and 13-15 % of a CBOW epoch's samples. So the sentence's lookups go in
+    passes: each pass fetches one level for every token, and the misses of a
+    pass overlap. The first three passes only fetch; the last is ``table_find``.
+    """
+    cdef int64_t i, entry, n_ids = 0
+    cdef uint64_t h
+    for i in range(n):
+        h = hash_bytes(r.text + r.token_starts[i], r.token_lengths[i])
+        r.token_hashes[i] = h
+        w2vm_prefetch(t.slots + <int64_t>(h & <uint64_t>(t.capacity - 1)))
+    for i in range(n):
+        entry = home_entry(t, r.token_hashes[i])
+        if entry >= 0:
+            w2vm_prefetch(t.key_offsets + entry)
+    for i in range(n):
+        entry = home_entry(t, r.token_hashes[i])
+        if entry >= 0:
+            w2vm_prefetch(t.arena + t.key_offsets[entry])
+    for i in range(n):
+        entry = table_find(t, r.text + r.token_starts[i], r.token_lengths[i], r.token_hashes[i])
+        if entry >= 0:
+            r.ids[n_ids] = <uint32_t>entry
+            n_ids += 1
+    return n_ids
+
+
 cdef int train_chunk(const TrainConfig *c, const ByteTable *lookup, ChunkReader *r, int64_t start,
                      int64_t end, uint64_t seed, int64_t words_before, double schedule_total,
                      float start_alpha, float end_alpha, int64_t max_sentence_length,
                      int64_t *effective, int64_t *raw, int64_t *sentences,
                      double *loss) noexcept nogil:
-    cdef int64_t length = end - start, k, token_start = -1, entry
-    cdef int64_t n_ids = 0, piece_tokens = 0, line_tokens = 0, done = 0, kept = 0, n_sent = 0
+    cdef int64_t length = end - start, k, token_start = -1
+    cdef int64_t n_ids, piece_tokens = 0, line_tokens = 0, done = 0, kept = 0, n_sent = 0
     cdef bint prev_cr = False, line_has_bytes = False
     cdef uint8_t ch
     cdef int j
@@ -649,21 +701,18 @@ cdef int train_chunk(const TrainConfig *c, const ByteTable *lookup, ChunkReader 
             prev_cr = False
             continue
         if token_start >= 0:
-            entry = table_find(lookup, r.text + token_start, k - token_start,
-                               hash_bytes(r.text + token_start, k - token_start))
-            if entry >= 0:
-                r.ids[n_ids] = <uint32_t>entry
-                n_ids += 1
+            r.token_starts[piece_tokens] = token_start
+            r.token_lengths[piece_tokens] = k - token_start
             token_start = -1
             done += 1
             piece_tokens += 1
             line_tokens += 1
             if piece_tokens == max_sentence_length:
                 # LineSentence splits long lines into sentences of max_sentence_length tokens
+                n_ids = look_up_tokens(lookup, r, piece_tokens)
                 kept += train_sentence(c, s, r.ids, n_ids,
                                        alpha_at(words_before + done, schedule_total, start_alpha, end_alpha))
                 n_sent += 1
-                n_ids = 0
                 piece_tokens = 0
         if is_line_end(ch):
             if ch == 10 and prev_cr:
@@ -673,11 +722,11 @@ cdef int train_chunk(const TrainConfig *c, const ByteTable *lookup, ChunkReader 
                 break  # the sentinel after a complete last line
             prev_cr = ch == 13
             if piece_tokens > 0 or line_tokens == 0:
+                n_ids = look_up_tokens(lookup, r, piece_tokens)
                 if n_ids:
                     kept += train_sentence(c, s, r.ids, n_ids,
                                            alpha_at(words_before + done, schedule_total, start_alpha, end_alpha))
                 n_sent += 1
-            n_ids = 0
             piece_tokens = 0
             line_tokens = 0
             line_has_bytes = False
