@@ -477,7 +477,8 @@ def markdown(report):
         f"{env['platform']}",
         f"- corpus: `{cfg['corpus']}` ({cfg['corpus_words']:,} tokens, {cfg['corpus_lines']:,} lines); "
         f"epochs {cfg['epochs']}, window 5, negative 5 (hs runs: 0), min_count 5, sample 1e-3, "
-        f"seed 1; timings are the median of {cfg['repeat']} run(s), each in its own process",
+        f"seed 1; timings are the median of {cfg['repeat']} run(s), each in its own process"
+        + (f", after an untimed warm-up run of {cfg['warmup']}" if cfg.get("warmup") else ""),
         "- words/s = corpus tokens x epochs / train s. ×match: ratio to the gensim run with the same "
         "corpus mode and algorithm; ×g-file: ratio to gensim corpus_file, same algorithm. "
         "Quality: prefix `v[:m]` normalised on its own, by w2vm's evaluation code for every library; "
@@ -529,6 +530,8 @@ def parse_args(argv=None):
     p.add_argument("--repeat", type=int, default=1,
                    help="train each run N times (round-robin over runs); median timings, quality of the first")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds before a run is killed")
+    p.add_argument("--no-warmup", dest="warmup", action="store_false",
+                   help="skip the untimed training of the first run before the timed ones")
     p.add_argument("--no-eval", dest="evaluate", action="store_false", help="timings only")
     p.add_argument("--restrict-vocab", type=int, default=RESTRICT_VOCAB)
     p.add_argument("--eval-dir", default=str(EVAL_DIR))
@@ -570,7 +573,8 @@ def main(argv=None):
         "settings": {"corpus": str(corpus), "corpus_words": corpus_words, "corpus_lines": corpus_lines,
                      "epochs": args.epochs, "workers": args.workers, "repeat": args.repeat,
                      "restrict_vocab": args.restrict_vocab, "eval_levels": list(EVAL_LEVELS),
-                     "common": COMMON, "timeout_s": args.timeout},
+                     "common": COMMON, "timeout_s": args.timeout,
+                     "warmup": runs[0].name if args.warmup else None},
         "results": [],
     }
     tries = {r.name: [] for r in runs}
@@ -583,6 +587,14 @@ def main(argv=None):
         os.replace(tmp, out)
         out.with_suffix(".md").write_text(markdown(report))
 
+    if args.warmup:
+        # The first run of a benchmark came out low (session 5: 1,157k words/s
+        # where interleaved runs of the same build gave 1,244-1,352k), and a
+        # single run's levels ratio leans on it: one untimed training first, so
+        # the first timed run starts on a machine as warm as the others.
+        print(f"[warm-up] {runs[0].name} ...", end=" ", file=sys.stderr, flush=True)
+        res = run_child(runs[0], args, corpus, False, logs / "warmup.log")
+        print(res["status"], file=sys.stderr)
     # Round-robin so that a slow phase of a shared machine spreads over all runs.
     for rep in range(args.repeat):
         for run in runs:
