@@ -561,10 +561,10 @@ def train_file_chunks(Trainer trainer, ByteVocab lookup, path, const int64_t[::1
     cdef ChunkReader *reader
     if n_chunks == 0:
         return effective, raw, sentences, losses
-    cdef w2vm_lock_t lock
-    w2vm_lock_init(&lock)
+    cdef RowLocks locks
+    row_locks_init(&locks)
     with nogil, parallel(num_threads=nthreads):
-        reader = new_reader(c_path, &trainer.cfg, max_chunk, max_sentence_length, nthreads, &lock)
+        reader = new_reader(c_path, &trainer.cfg, max_chunk, max_sentence_length, nthreads, &locks)
         for chunk in prange(n_chunks, schedule="dynamic"):
             if reader == NULL:
                 failed = 1
@@ -576,7 +576,7 @@ def train_file_chunks(Trainer trainer, ByteVocab lookup, path, const int64_t[::1
                            &loss_view[chunk, 0]) < 0:
                 failed = 1
         free_reader(reader)
-    w2vm_lock_destroy(&lock)
+    row_locks_destroy(&locks)
     if failed:
         raise OSError(f"reading {path!r} failed or memory ran out while training")
     return effective, raw, sentences, losses
@@ -595,7 +595,7 @@ ctypedef struct ChunkReader:
 
 cdef ChunkReader *new_reader(const char *path, const TrainConfig *c, int64_t max_chunk,
                              int64_t max_sentence_length, int nthreads,
-                             w2vm_lock_t *lock) noexcept nogil:
+                             RowLocks *locks) noexcept nogil:
     cdef ChunkReader *r = <ChunkReader *>malloc(sizeof(ChunkReader))
     if r == NULL:
         return NULL
@@ -606,7 +606,7 @@ cdef ChunkReader *new_reader(const char *path, const TrainConfig *c, int64_t max
     r.token_starts = <int64_t *>malloc((max_sentence_length + 1) * sizeof(int64_t))
     r.token_lengths = <int64_t *>malloc((max_sentence_length + 1) * sizeof(int64_t))
     r.token_hashes = <uint64_t *>malloc((max_sentence_length + 1) * sizeof(uint64_t))
-    r.scratch = new_scratch(c, max_sentence_length, nthreads, lock)
+    r.scratch = new_scratch(c, max_sentence_length, nthreads, locks)
     if (r.fp == NULL or r.text == NULL or r.ids == NULL or r.token_starts == NULL
             or r.token_lengths == NULL or r.token_hashes == NULL or r.scratch == NULL):
         free_reader(r)

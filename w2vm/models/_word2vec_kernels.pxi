@@ -90,6 +90,36 @@ cdef extern from * nogil:
     void w2vm_lock_unset(w2vm_lock_t *l)
 
 
+cdef enum:
+    # Replica row r is merged under lock r % LOCK_STRIPES. In skip-gram HS each
+    # thread syncs a row about once per word (mostly rows next to the Huffman
+    # root); with one lock for every row the two threads' syncs waited on each
+    # other (libgomp's spin on it: 0.7 % of the samples at workers=2), and the
+    # stripes made skip-gram HS 1-5 % faster (benchmarks/README.md).
+    LOCK_STRIPES = 64
+
+
+ctypedef struct StripedLock:
+    w2vm_lock_t lock
+    char pad[64]   # one stripe per cache line
+
+
+ctypedef struct RowLocks:
+    StripedLock stripes[LOCK_STRIPES]
+
+
+cdef void row_locks_init(RowLocks *locks) noexcept nogil:
+    cdef int i
+    for i in range(LOCK_STRIPES):
+        w2vm_lock_init(&locks.stripes[i].lock)
+
+
+cdef void row_locks_destroy(RowLocks *locks) noexcept nogil:
+    cdef int i
+    for i in range(LOCK_STRIPES):
+        w2vm_lock_destroy(&locks.stripes[i].lock)
+
+
 ctypedef struct TrainConfig:
     int sg
     int hs
@@ -125,7 +155,7 @@ ctypedef struct RowReplica:
     float *shared        # the shared matrix (syn1neg or syn1)
     uint32_t n           # 0: no replica, every row is the shared row
     int size
-    w2vm_lock_t *lock    # held while rows are merged into the shared matrix
+    RowLocks *locks      # a row's stripe is held while it is merged or copied
     float *rows          # (n, size)
     float *base          # (n, size): the shared rows as of their last sync
     # (n + 1,) updates since the row's last sync; slot n counts the writes to
@@ -313,13 +343,17 @@ cdef inline void merge_row(RowReplica *r, uint32_t row) noexcept nogil:
         shared[k] = shared[k] + (mine[k] - base[k])
 
 
+cdef inline w2vm_lock_t *row_lock(const RowReplica *r, uint32_t row) noexcept nogil:
+    return &r.locks.stripes[row % LOCK_STRIPES].lock
+
+
 cdef void sync_row(RowReplica *r, uint32_t row) noexcept nogil:
     """Merge one copy into the shared row and take a fresh copy of it."""
     cdef float *mine = r.rows + <int64_t>row * r.size
-    w2vm_lock_set(r.lock)
+    w2vm_lock_set(row_lock(r, row))
     merge_row(r, row)
     memcpy(mine, r.shared + <int64_t>row * r.size, r.size * sizeof(float))
-    w2vm_lock_unset(r.lock)
+    w2vm_lock_unset(row_lock(r, row))
     memcpy(r.base + <int64_t>row * r.size, mine, r.size * sizeof(float))
 
 
@@ -343,17 +377,20 @@ cdef inline float *write_row(RowReplica *r, uint32_t row, int size) noexcept nog
 
 cdef void sync_replica(RowReplica *r) noexcept nogil:
     """Add this thread's changes to the shared rows and take fresh copies of them all."""
-    cdef uint32_t row
-    if r.n == 0:
-        return
-    w2vm_lock_set(r.lock)
-    for row in range(r.n):
-        if r.updates[row]:
-            merge_row(r, row)
-            r.updates[row] = 0
-    # fresh copies of every row, to see the other threads' changes too
-    memcpy(r.rows, r.shared, <size_t>r.n * r.size * sizeof(float))
-    w2vm_lock_unset(r.lock)
+    cdef uint32_t stripe, row
+    # stripe by stripe: taking a lock per row took 2 % of skip-gram HS's samples
+    for stripe in range(LOCK_STRIPES if r.n > LOCK_STRIPES else r.n):
+        w2vm_lock_set(row_lock(r, stripe))
+        row = stripe
+        while row < r.n:
+            if r.updates[row]:
+                merge_row(r, row)
+                r.updates[row] = 0
+            # a fresh copy of every row, to see the other threads' changes too
+            memcpy(r.rows + <int64_t>row * r.size, r.shared + <int64_t>row * r.size,
+                   r.size * sizeof(float))
+            row += LOCK_STRIPES
+        w2vm_lock_unset(row_lock(r, stripe))
     memcpy(r.base, r.rows, <size_t>r.n * r.size * sizeof(float))
 
 
@@ -602,12 +639,13 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
 
 
 cdef int new_replica(RowReplica *r, float *shared, uint32_t n, int size,
-                     w2vm_lock_t *lock) noexcept nogil:
+                     RowLocks *locks) noexcept nogil:
     """Copies of rows 0 .. n-1 of ``shared``; -1 when memory runs out."""
+    cdef uint32_t stripe, row
     r.shared = shared
     r.n = n
     r.size = size
-    r.lock = lock
+    r.locks = locks
     r.bases[0] = shared
     r.bases[1] = shared
     r.updates = <uint16_t *>calloc(n + 1, sizeof(uint16_t))
@@ -619,9 +657,13 @@ cdef int new_replica(RowReplica *r, float *shared, uint32_t n, int size,
         r.n = 0
         return -1
     r.bases[1] = r.rows
-    w2vm_lock_set(lock)
-    memcpy(r.rows, shared, <size_t>n * size * sizeof(float))
-    w2vm_lock_unset(lock)
+    for stripe in range(LOCK_STRIPES if n > LOCK_STRIPES else n):
+        w2vm_lock_set(row_lock(r, stripe))
+        row = stripe
+        while row < n:
+            memcpy(r.rows + <int64_t>row * size, shared + <int64_t>row * size, size * sizeof(float))
+            row += LOCK_STRIPES
+        w2vm_lock_unset(row_lock(r, stripe))
     memcpy(r.base, r.rows, <size_t>n * size * sizeof(float))
     return 0
 
@@ -633,7 +675,7 @@ cdef void free_replica(RowReplica *r) noexcept nogil:
 
 
 cdef Scratch *new_scratch(const TrainConfig *c, int64_t max_sentence_length, int nthreads,
-                          w2vm_lock_t *lock) noexcept nogil:
+                          RowLocks *locks) noexcept nogil:
     """Per-thread buffers; NULL when memory runs out."""
     cdef Scratch *s = <Scratch *>calloc(1, sizeof(Scratch))
     cdef uint32_t n_rows, n_ns = 0, n_hs = 0
@@ -647,8 +689,8 @@ cdef Scratch *new_scratch(const TrainConfig *c, int64_t max_sentence_length, int
         # nodes numbered from the root, so the first rows are the hottest of both
         n_ns = n_rows if c.negative else 0
         n_hs = n_rows if c.hs else 0
-    if (new_replica(&s.ns_rows, c.syn1neg, n_ns, c.size, lock) < 0
-            or new_replica(&s.hs_rows, c.syn1, n_hs, c.size, lock) < 0):
+    if (new_replica(&s.ns_rows, c.syn1neg, n_ns, c.size, locks) < 0
+            or new_replica(&s.hs_rows, c.syn1, n_hs, c.size, locks) < 0):
         free_scratch(s)
         return NULL
     s.hidden = <float *>malloc(c.size * sizeof(float))
@@ -844,10 +886,10 @@ cdef int _run_jobs(const TrainConfig *c, const uint32_t *words, const int64_t *o
     cdef int j, failed = 0
     cdef Scratch *s
     cdef int nthreads = workers if workers < n_jobs else <int>n_jobs
-    cdef w2vm_lock_t lock
-    w2vm_lock_init(&lock)
+    cdef RowLocks locks
+    row_locks_init(&locks)
     with parallel(num_threads=nthreads):
-        s = new_scratch(c, max_len, nthreads, &lock)
+        s = new_scratch(c, max_len, nthreads, &locks)
         for job in prange(n_jobs, schedule="dynamic"):
             if s == NULL:
                 failed = 1  # every write stores the same value: no race that matters
@@ -863,7 +905,7 @@ cdef int _run_jobs(const TrainConfig *c, const uint32_t *words, const int64_t *o
             for j in range(c.n_levels):
                 losses[job * c.n_levels + j] = s.loss[j]
         free_scratch(s)
-    w2vm_lock_destroy(&lock)
+    row_locks_destroy(&locks)
     return -1 if failed else 0
 
 
@@ -881,7 +923,7 @@ def replica_merge_check(float[:, ::1] shared, uint32_t n_rows, const float[:, ::
     cdef Py_ssize_t n = shared.shape[0], size = shared.shape[1], i, k
     cdef int step
     cdef RowReplica a, b
-    cdef w2vm_lock_t lock
+    cdef RowLocks locks
     cdef float *row
     if n == 0 or size == 0 or n_rows > n or steps < 1:
         raise ValueError("need a non-empty matrix, n_rows <= its rows and steps >= 1")
@@ -890,10 +932,10 @@ def replica_merge_check(float[:, ::1] shared, uint32_t n_rows, const float[:, ::
         raise ValueError("the changes must have the shape of the matrix")
     memset(&a, 0, sizeof(RowReplica))
     memset(&b, 0, sizeof(RowReplica))
-    w2vm_lock_init(&lock)
+    row_locks_init(&locks)
     try:
-        if (new_replica(&a, &shared[0, 0], n_rows, <int>size, &lock) < 0
-                or new_replica(&b, &shared[0, 0], n_rows, <int>size, &lock) < 0):
+        if (new_replica(&a, &shared[0, 0], n_rows, <int>size, &locks) < 0
+                or new_replica(&b, &shared[0, 0], n_rows, <int>size, &locks) < 0):
             raise MemoryError()
         for step in range(steps):
             for i in range(n):
@@ -914,7 +956,7 @@ def replica_merge_check(float[:, ::1] shared, uint32_t n_rows, const float[:, ::
     finally:
         free_replica(&a)
         free_replica(&b)
-        w2vm_lock_destroy(&lock)
+        row_locks_destroy(&locks)
 
 
 cdef _check_1d(array, dtype, Py_ssize_t length, str name):
