@@ -378,6 +378,8 @@ cdef inline float *write_row(RowReplica *r, uint32_t row, int size) noexcept nog
 cdef void sync_replica(RowReplica *r) noexcept nogil:
     """Add this thread's changes to the shared rows and take fresh copies of them all."""
     cdef uint32_t stripe, row
+    if r.n == 0:
+        return
     # stripe by stripe: taking a lock per row took 2 % of skip-gram HS's samples
     for stripe in range(LOCK_STRIPES if r.n > LOCK_STRIPES else r.n):
         w2vm_lock_set(row_lock(r, stripe))
