@@ -99,6 +99,38 @@ def test_lookup_ids_checks_its_buffer_and_sentence():
         native.lookup_ids(["a"], key_to_index, None, 0)
 
 
+def test_lookup_ids_in_a_table_gives_the_dicts_ids():
+    rng = np.random.default_rng(5)
+    keys = [f"w{i}" for i in range(300)] + ["café", "日本", "x" * 40, ""]
+    key_to_index = {k: i for i, k in enumerate(keys)}
+    table = native.ByteVocab.from_keys(keys)
+    others = ["unknown", "caf\u00e9s", "\udcff", 7, None, ("w1",)]
+    for case in range(40):
+        # past LOOKUP_BLOCK (256) tokens, so blocks are flushed mid-sentence
+        n = int(rng.integers(0, 700))
+        pool = keys + others
+        sentence = [pool[i] for i in rng.integers(0, len(pool), size=n)]
+        if case % 2:
+            sentence = tuple(sentence)
+        expected = [key_to_index[t] for t in sentence if isinstance(t, str) and t in key_to_index]
+        out = np.zeros(n + 3, dtype=np.uint32)
+        assert native.lookup_ids(sentence, key_to_index, out, 3, table) == 3 + len(expected)
+        assert out[3:3 + len(expected)].tolist() == expected
+        assert out[:3].tolist() == [0, 0, 0]
+    with pytest.raises(TypeError):
+        native.lookup_ids(["w1", ["w2"]], key_to_index, np.zeros(2, dtype=np.uint32), 0, table)
+    with pytest.raises(TypeError):
+        native.lookup_ids(["w1"], key_to_index, np.zeros(2, dtype=np.uint32), 0, key_to_index)
+
+
+def test_iter_chunks_refuses_a_table_of_another_vocabulary():
+    table = native.ByteVocab.from_keys(["a", "b", "c"])
+    with pytest.raises(ValueError, match="lookup table has 3 keys, the vocabulary 2"):
+        list(iter_chunks([["a"]], {"a": 0, "b": 1}, 10, 2, table))
+    chunks = list(iter_chunks([["c", "x", "a"], ["b"]], {"a": 0, "b": 1, "c": 2}, 10, 2, table))
+    assert np.concatenate([c.words for c in chunks]).tolist() == [2, 0, 1]
+
+
 def test_prefetch_forwards_items_and_errors():
     assert list(prefetch(iter(range(100)), depth=3)) == list(range(100))
 

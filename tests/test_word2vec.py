@@ -311,6 +311,33 @@ def test_train_without_vocabulary_builds_it():
     assert raw == 2 * 60
 
 
+def test_iterable_training_gives_the_same_vectors_with_the_byte_table_or_the_dict(monkeypatch):
+    # str tokens are looked up in a native byte table, other tokens in key_to_index
+    sentences = [["hello", "w\u00f6rld", "again", "\udcff", 7, "unseen"]] * 30 + [["again", "hello"]] * 10
+    vocabulary = [["hello", "w\u00f6rld", "again"]]
+
+    def train(byte_table):
+        if not byte_table:
+            monkeypatch.setattr(Word2Vec, "_byte_lookup", lambda self, required: None)
+        model = Word2Vec(vector_size=8, min_count=1, workers=1, seed=4, sample=0)
+        model.build_vocab(vocabulary)
+        assert (model._byte_lookup(required=False) is not None) == byte_table
+        model.train(sentences, total_examples=len(sentences), epochs=2)
+        monkeypatch.undo()
+        return model
+
+    np.testing.assert_array_equal(train(True).wv.vectors, train(False).wv.vectors)
+
+    # a key UTF-8 cannot encode (a lone surrogate, as surrogateescape decoding
+    # makes) leaves the batcher on key_to_index alone
+    model = Word2Vec(vector_size=8, min_count=1, workers=1, seed=4, sample=0)
+    model.build_vocab(vocabulary + [["\udcff"]])
+    assert model._byte_lookup(required=False) is None
+    before = model.wv["\udcff"].copy()
+    model.train(sentences, total_examples=len(sentences), epochs=1)
+    assert not np.array_equal(model.wv["\udcff"], before)
+
+
 def test_word2vec_matryoshka_flow(tmp_path):
     # the README flow of word2vec-matryoshka, with the import changed
     set_seed(42)

@@ -9,16 +9,32 @@
 
 from cpython.dict cimport PyDict_GetItemWithError
 from cpython.ref cimport PyObject
-from libc.stdint cimport uint32_t
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 
 
-def lookup_ids(sentence, dict key_to_index not None, uint32_t[::1] out not None, Py_ssize_t pos):
+cdef extern from "Python.h":
+    const char *PyUnicode_AsUTF8AndSize(object text, Py_ssize_t *size) except NULL
+
+
+cdef enum:
+    LOOKUP_BLOCK = 256   # str tokens looked up together in the table
+
+
+def lookup_ids(sentence, dict key_to_index not None, uint32_t[::1] out not None, Py_ssize_t pos,
+               ByteVocab table=None):
     """Write the ids of ``sentence``'s in-vocabulary tokens to ``out[pos:]``, in order.
 
     ``sentence`` is a list or tuple; tokens missing from ``key_to_index`` are
     skipped, an unhashable token raises ``TypeError``. ``out`` needs room for
     ``len(sentence)`` ids after ``pos``. Returns the position after the last id
     written.
+
+    ``table``, when given, is ``ByteVocab.from_keys`` of the same vocabulary
+    (entry i is the key with id i). ``str`` tokens are then looked up in it,
+    a block at a time with the corpus-file reader's prefetching passes, and
+    only other tokens in ``key_to_index``: the dict's lookups were 1.07 s of
+    the batcher's 2.16 s per epoch of the shared corpus, and with
+    ``workers=2`` the batcher's time is taken from the training threads.
     """
     cdef Py_ssize_t n, i
     cdef PyObject *value
@@ -28,6 +44,8 @@ def lookup_ids(sentence, dict key_to_index not None, uint32_t[::1] out not None,
     n = len(tokens)
     if pos < 0 or n > out.shape[0] - pos:
         raise ValueError(f"no room for {n} ids at position {pos} of a buffer of {out.shape[0]}")
+    if table is not None:
+        return _lookup_ids_in_table(tokens, key_to_index, out, pos, table)
     if type(tokens) is list:
         for i in range(n):
             value = PyDict_GetItemWithError(key_to_index, (<list>tokens)[i])
@@ -42,3 +60,38 @@ def lookup_ids(sentence, dict key_to_index not None, uint32_t[::1] out not None,
                 pos += 1
     return pos
 
+
+cdef Py_ssize_t _lookup_ids_in_table(object tokens, dict key_to_index, uint32_t[::1] out,
+                                     Py_ssize_t pos, ByteVocab table) except -1:
+    cdef const uint8_t *keys[LOOKUP_BLOCK]
+    cdef int64_t lengths[LOOKUP_BLOCK]
+    cdef uint64_t hashes[LOOKUP_BLOCK]
+    cdef Py_ssize_t n = len(tokens), i, size
+    cdef int64_t block = 0
+    cdef PyObject *value
+    cdef object token
+    for i in range(n):
+        token = (<list>tokens)[i] if type(tokens) is list else (<tuple>tokens)[i]
+        if type(token) is str:
+            try:
+                keys[block] = <const uint8_t *>PyUnicode_AsUTF8AndSize(token, &size)
+            except UnicodeEncodeError:
+                # a lone surrogate: no key of the table has one (it was encoded)
+                continue
+            lengths[block] = size
+            block += 1
+            if block == LOOKUP_BLOCK:
+                pos += look_up_keys(&table.t, keys, lengths, hashes, block, &out[pos])
+                block = 0
+            continue
+        # the ids must stay in token order: the block so far first
+        if block:
+            pos += look_up_keys(&table.t, keys, lengths, hashes, block, &out[pos])
+            block = 0
+        value = PyDict_GetItemWithError(key_to_index, token)
+        if value is not NULL:
+            out[pos] = <uint32_t>(<object>value)
+            pos += 1
+    if block:
+        pos += look_up_keys(&table.t, keys, lengths, hashes, block, &out[pos])
+    return pos

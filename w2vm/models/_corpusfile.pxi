@@ -586,8 +586,8 @@ ctypedef struct ChunkReader:
     FILE *fp
     uint8_t *text
     uint32_t *ids
-    # the tokens of the sentence being read, looked up together (look_up_tokens)
-    int64_t *token_starts
+    # the tokens of the sentence being read, looked up together (look_up_keys)
+    const uint8_t **token_keys
     int64_t *token_lengths
     uint64_t *token_hashes
     Scratch *scratch
@@ -603,11 +603,11 @@ cdef ChunkReader *new_reader(const char *path, const TrainConfig *c, int64_t max
     r.fp = fopen(path, "rb")
     r.text = <uint8_t *>malloc(max_chunk + 1)
     r.ids = <uint32_t *>malloc((max_sentence_length + 1) * sizeof(uint32_t))
-    r.token_starts = <int64_t *>malloc((max_sentence_length + 1) * sizeof(int64_t))
+    r.token_keys = <const uint8_t **>malloc((max_sentence_length + 1) * sizeof(uint8_t *))
     r.token_lengths = <int64_t *>malloc((max_sentence_length + 1) * sizeof(int64_t))
     r.token_hashes = <uint64_t *>malloc((max_sentence_length + 1) * sizeof(uint64_t))
     r.scratch = new_scratch(c, max_sentence_length, nthreads, locks)
-    if (r.fp == NULL or r.text == NULL or r.ids == NULL or r.token_starts == NULL
+    if (r.fp == NULL or r.text == NULL or r.ids == NULL or r.token_keys == NULL
             or r.token_lengths == NULL or r.token_hashes == NULL or r.scratch == NULL):
         free_reader(r)
         return NULL
@@ -621,7 +621,7 @@ cdef void free_reader(ChunkReader *r) noexcept nogil:
         fclose(r.fp)
     free(r.text)
     free(r.ids)
-    free(r.token_starts)
+    free(<void *>r.token_keys)
     free(r.token_lengths)
     free(r.token_hashes)
     free_scratch(r.scratch)
@@ -644,34 +644,37 @@ cdef inline int64_t home_entry(const ByteTable *t, uint64_t h) noexcept nogil:
     return <int64_t>(<uint64_t>value & 0xFFFFFFFFULL)
 
 
-cdef int64_t look_up_tokens(const ByteTable *t, ChunkReader *r, int64_t n) noexcept nogil:
-    """Write the ids of the first ``n`` recorded tokens that are in ``t`` to ``r.ids``, in order.
+cdef int64_t look_up_keys(const ByteTable *t, const uint8_t **keys, const int64_t *lengths,
+                          uint64_t *hashes, int64_t n, uint32_t *ids) noexcept nogil:
+    """Write the entries of those of the ``n`` keys that are in ``t`` to ``ids``, in order.
 
-    Returns how many were written. A lookup reads three arrays one after the
-    other (slot, key offsets, key bytes); for the rarer words, whose lines the
-    training rows keep pushing out of cache, those were three misses in a row,
-    and 13-15 % of a CBOW epoch's samples. So the sentence's lookups go in
-    passes: each pass fetches one level for every token, and the misses of a
-    pass overlap. The first three passes only fetch; the last is ``table_find``.
+    Returns how many were written. ``hashes`` is scratch space for ``n``
+    hashes. A lookup reads three arrays one after the other (slot, key
+    offsets, key bytes); for the rarer words, whose entries the training
+    rows keep pushing out of cache, those were three misses in a row, and
+    15 % of a CBOW epoch's samples. So the keys of a sentence are looked up
+    in passes: each pass fetches one level for every key, and the misses of
+    a pass overlap. The first three passes only fetch; the last is
+    ``table_find``.
     """
     cdef int64_t i, entry, n_ids = 0
     cdef uint64_t h
     for i in range(n):
-        h = hash_bytes(r.text + r.token_starts[i], r.token_lengths[i])
-        r.token_hashes[i] = h
+        h = hash_bytes(keys[i], lengths[i])
+        hashes[i] = h
         w2vm_prefetch(t.slots + <int64_t>(h & <uint64_t>(t.capacity - 1)))
     for i in range(n):
-        entry = home_entry(t, r.token_hashes[i])
+        entry = home_entry(t, hashes[i])
         if entry >= 0:
             w2vm_prefetch(t.key_offsets + entry)
     for i in range(n):
-        entry = home_entry(t, r.token_hashes[i])
+        entry = home_entry(t, hashes[i])
         if entry >= 0:
             w2vm_prefetch(t.arena + t.key_offsets[entry])
     for i in range(n):
-        entry = table_find(t, r.text + r.token_starts[i], r.token_lengths[i], r.token_hashes[i])
+        entry = table_find(t, keys[i], lengths[i], hashes[i])
         if entry >= 0:
-            r.ids[n_ids] = <uint32_t>entry
+            ids[n_ids] = <uint32_t>entry
             n_ids += 1
     return n_ids
 
@@ -701,7 +704,7 @@ cdef int train_chunk(const TrainConfig *c, const ByteTable *lookup, ChunkReader 
             prev_cr = False
             continue
         if token_start >= 0:
-            r.token_starts[piece_tokens] = token_start
+            r.token_keys[piece_tokens] = r.text + token_start
             r.token_lengths[piece_tokens] = k - token_start
             token_start = -1
             done += 1
@@ -709,7 +712,8 @@ cdef int train_chunk(const TrainConfig *c, const ByteTable *lookup, ChunkReader 
             line_tokens += 1
             if piece_tokens == max_sentence_length:
                 # LineSentence splits long lines into sentences of max_sentence_length tokens
-                n_ids = look_up_tokens(lookup, r, piece_tokens)
+                n_ids = look_up_keys(lookup, r.token_keys, r.token_lengths, r.token_hashes,
+                                     piece_tokens, r.ids)
                 kept += train_sentence(c, s, r.ids, n_ids,
                                        alpha_at(words_before + done, schedule_total, start_alpha, end_alpha))
                 n_sent += 1
@@ -722,7 +726,8 @@ cdef int train_chunk(const TrainConfig *c, const ByteTable *lookup, ChunkReader 
                 break  # the sentinel after a complete last line
             prev_cr = ch == 13
             if piece_tokens > 0 or line_tokens == 0:
-                n_ids = look_up_tokens(lookup, r, piece_tokens)
+                n_ids = look_up_keys(lookup, r.token_keys, r.token_lengths, r.token_hashes,
+                                     piece_tokens, r.ids)
                 if n_ids:
                     kept += train_sentence(c, s, r.ids, n_ids,
                                            alpha_at(words_before + done, schedule_total, start_alpha, end_alpha))

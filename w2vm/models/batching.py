@@ -30,13 +30,17 @@ class Chunk:
         return len(self.job_starts) - 1
 
 
-def iter_chunks(corpus_iterable, key_to_index, batch_words, jobs_per_chunk):
+def iter_chunks(corpus_iterable, key_to_index, batch_words, jobs_per_chunk, table=None):
     """Yield :class:`Chunk` objects covering ``corpus_iterable`` once.
 
     Sentences longer than ``batch_words`` in-vocabulary words are split into
     pieces of at most ``batch_words`` (never truncated). A job holds whole
-    sentences (or pieces) up to ``batch_words`` words.
+    sentences (or pieces) up to ``batch_words`` words. ``table`` (optional)
+    is ``native.ByteVocab.from_keys`` of the vocabulary, a faster lookup for
+    ``str`` tokens (see ``native.lookup_ids``).
     """
+    if table is not None and len(table) != len(key_to_index):
+        raise ValueError(f"the lookup table has {len(table)} keys, the vocabulary {len(key_to_index)}")
     # ids are written straight into the chunk's array by native code; a chunk
     # never holds more than jobs_per_chunk * batch_words of them, but the
     # sentence being looked up may run past that before it is cut into jobs
@@ -78,7 +82,7 @@ def iter_chunks(corpus_iterable, key_to_index, batch_words, jobs_per_chunk):
             grown[:used] = words[:used]
             words = grown
         try:
-            end = native.lookup_ids(sentence, key_to_index, words, used)
+            end = native.lookup_ids(sentence, key_to_index, words, used, table)
         except TypeError:
             check_tokens(sentence)
             raise

@@ -57,9 +57,10 @@ def jobs_per_chunk(batch_words, workers):
 
 
 def iterable_epoch(trainer, corpus, key_to_index, *, batch_words, workers, seed, epoch,
-                   words_before, schedule):
+                   words_before, schedule, table=None):
     """Train one pass over a restartable iterable of token lists."""
-    chunks = iter_chunks(corpus, key_to_index, batch_words, jobs_per_chunk(batch_words, workers))
+    chunks = iter_chunks(corpus, key_to_index, batch_words, jobs_per_chunk(batch_words, workers),
+                         table)
     done = words_before
     for index, chunk in enumerate(prefetch(chunks)):
         starts = done + np.concatenate([[0], np.cumsum(chunk.job_raw_words)[:-1]])

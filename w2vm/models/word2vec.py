@@ -305,6 +305,20 @@ class Word2Vec:
         vectors /= np.float32(self.vector_size)
         return vectors
 
+    def _byte_lookup(self, required):
+        """The vocabulary as a native table of UTF-8 keys (entry i is row i).
+
+        The corpus_file reader needs it; the iterable batcher looks ``str``
+        tokens up in it when every key can be encoded, and in ``key_to_index``
+        otherwise (``None``).
+        """
+        try:
+            return native.ByteVocab.from_keys(self.wv.index_to_key)
+        except UnicodeEncodeError:
+            if required:
+                raise
+            return None
+
     def _sampling_tables(self):
         """Subsampling thresholds, the negative table and the Huffman tree, built once per vocabulary."""
         if self._tables is None:
@@ -398,8 +412,7 @@ class Word2Vec:
                                     epochs=epochs, total_examples=total_examples,
                                     total_words=total_words)
         schedule = epochs_mod.Schedule(start_alpha, end_alpha, float(epochs * total_words))
-        if indexed_file is not None:
-            lookup = native.ByteVocab.from_keys(self.wv.index_to_key)
+        lookup = self._byte_lookup(required=indexed_file is not None)
         self.running_training_loss = 0.0
         words_done = 0  # raw words over the whole call: drives the learning rate
         trained_total = raw_total = 0
@@ -419,7 +432,8 @@ class Word2Vec:
                     steps = epochs_mod.file_epoch(trainer, indexed_file, lookup, **common)
                 else:
                     steps = epochs_mod.iterable_epoch(trainer, corpus, self.wv.key_to_index,
-                                                      batch_words=self.batch_words, **common)
+                                                      batch_words=self.batch_words, table=lookup,
+                                                      **common)
                 loss = np.zeros(len(self.levels), dtype=np.float64)
                 examples = raw = effective = 0
                 for step in steps:
