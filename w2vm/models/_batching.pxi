@@ -2,10 +2,11 @@
 #
 # The batcher runs in a Python thread beside the training threads, so on a
 # 2-core machine every microsecond it spends per token is taken from training.
-# This loop does what ``[key_to_index.get(t) for t in sentence]`` followed by
-# ``np.array(..., dtype=np.uint32)`` did, without building a Python list or an
-# int per token. It holds the GIL (it reads Python objects); batching logic
-# (jobs, pieces, chunks) stays in Python.
+# ``lookup_ids`` does what ``[key_to_index.get(t) for t in sentence]`` followed
+# by ``np.array(..., dtype=np.uint32)`` did, without building a Python list or
+# an int per token, and looks ``str`` tokens up in the corpus-file reader's
+# byte table when it is given one. It holds the GIL (it reads Python objects);
+# batching logic (jobs, pieces, chunks) stays in Python.
 
 from cpython.dict cimport PyDict_GetItemWithError
 from cpython.ref cimport PyObject
