@@ -4,8 +4,8 @@
 # 2-core machine every microsecond it spends per token is taken from training.
 # ``lookup_ids`` does what ``[key_to_index.get(t) for t in sentence]`` followed
 # by ``np.array(..., dtype=np.uint32)`` did, without building a Python list or
-# an int per token, and looks ``str`` tokens up in the corpus-file reader's
-# byte table when it is given one. It holds the GIL (it reads Python objects);
+# an int per token, and looks ASCII ``str`` tokens up in the corpus-file
+# reader's byte table when it is given one. It holds the GIL (it reads Python objects);
 # batching logic (jobs, pieces, chunks) stays in Python.
 
 from cpython.dict cimport PyDict_GetItemWithError
@@ -14,6 +14,7 @@ from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 
 
 cdef extern from "Python.h":
+    bint PyUnicode_IS_ASCII(object text)
     const char *PyUnicode_AsUTF8AndSize(object text, Py_ssize_t *size) except NULL
 
 
@@ -31,11 +32,13 @@ def lookup_ids(sentence, dict key_to_index not None, uint32_t[::1] out not None,
     written.
 
     ``table``, when given, is ``ByteVocab.from_keys`` of the same vocabulary
-    (entry i is the key with id i). ``str`` tokens are then looked up in it,
-    a block at a time with the corpus-file reader's prefetching passes, and
-    only other tokens in ``key_to_index``: the dict's lookups were 1.07 s of
-    the batcher's 2.16 s per epoch of the shared corpus, and with
-    ``workers=2`` the batcher's time is taken from the training threads.
+    (entry i is the key with id i). ASCII ``str`` tokens are then looked up in
+    it, a block at a time with the corpus-file reader's prefetching passes,
+    and only other tokens in ``key_to_index``: the dict's lookups were 1.07 s
+    of the batcher's 2.16 s per epoch of the shared corpus, and with
+    ``workers=2`` the batcher's time is taken from the training threads. An
+    ASCII string's characters are its UTF-8 bytes; asking any other string
+    for them would make Python cache a UTF-8 copy on the caller's token.
     """
     cdef Py_ssize_t n, i
     cdef PyObject *value
@@ -73,12 +76,8 @@ cdef Py_ssize_t _lookup_ids_in_table(object tokens, dict key_to_index, uint32_t[
     cdef object token
     for i in range(n):
         token = (<list>tokens)[i] if type(tokens) is list else (<tuple>tokens)[i]
-        if type(token) is str:
-            try:
-                keys[block] = <const uint8_t *>PyUnicode_AsUTF8AndSize(token, &size)
-            except UnicodeEncodeError:
-                # a lone surrogate: no key of the table has one (it was encoded)
-                continue
+        if type(token) is str and PyUnicode_IS_ASCII(token):
+            keys[block] = <const uint8_t *>PyUnicode_AsUTF8AndSize(token, &size)
             lengths[block] = size
             block += 1
             if block == LOOKUP_BLOCK:
