@@ -49,8 +49,9 @@ cdef enum:
 
 
 cdef inline bint is_space(uint8_t c) noexcept nogil:
-    # ASCII whitespace as str.split() sees it (it also splits on \x1c-\x1f)
-    return c == 32 or (9 <= c <= 13) or (28 <= c <= 31)
+    # ASCII whitespace as str.split() sees it (it also splits on \x1c-\x1f);
+    # without branches, so that the loop of count_token_starts vectorises
+    return (c == 32) | (<uint8_t>(c - 9) < 5) | (<uint8_t>(c - 28) < 4)
 
 
 cdef inline bint is_line_end(uint8_t c) noexcept nogil:
@@ -429,19 +430,14 @@ cdef inline int64_t _sentences_in_line(int64_t tokens, int64_t max_sentence_leng
     return (tokens + max_sentence_length - 1) // max_sentence_length
 
 
-cdef inline uint8_t space_bit(uint8_t c) noexcept nogil:
-    """``is_space`` without branches, so that the loop of ``count_token_starts`` vectorises."""
-    return (c == 32) | (<uint8_t>(c - 9) < 5) | (<uint8_t>(c - 28) < 4)
-
-
 cdef int64_t count_token_starts(const uint8_t *text, int64_t n, uint8_t previous) noexcept nogil:
     """The tokens that start in ``text[:n]``; ``previous`` is the byte before ``text[0]``."""
     cdef int64_t k, words
     if n <= 0:
         return 0
-    words = space_bit(previous) & (space_bit(text[0]) ^ 1)
+    words = is_space(previous) & (is_space(text[0]) ^ 1)
     for k in range(1, n):
-        words += space_bit(text[k - 1]) & (space_bit(text[k]) ^ 1)
+        words += is_space(text[k - 1]) & (is_space(text[k]) ^ 1)
     return words
 
 
@@ -688,7 +684,6 @@ cdef int train_chunk(const TrainConfig *c, const ByteTable *lookup, ChunkReader 
     cdef int64_t n_ids, piece_tokens = 0, line_tokens = 0, done = 0, kept = 0, n_sent = 0
     cdef bint prev_cr = False, line_has_bytes = False
     cdef uint8_t ch
-    cdef int j
     cdef Scratch *s = r.scratch
     if w2vm_fseek64(r.fp, start) != 0 or <int64_t>fread(r.text, 1, length, r.fp) != length:
         return -1

@@ -643,7 +643,6 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
 cdef int new_replica(RowReplica *r, float *shared, uint32_t n, int size,
                      RowLocks *locks) noexcept nogil:
     """Copies of rows 0 .. n-1 of ``shared``; -1 when memory runs out."""
-    cdef uint32_t stripe, row
     r.shared = shared
     r.n = n
     r.size = size
@@ -659,14 +658,7 @@ cdef int new_replica(RowReplica *r, float *shared, uint32_t n, int size,
         r.n = 0
         return -1
     r.bases[1] = r.rows
-    for stripe in range(LOCK_STRIPES if n > LOCK_STRIPES else n):
-        w2vm_lock_set(row_lock(r, stripe))
-        row = stripe
-        while row < n:
-            memcpy(r.rows + <int64_t>row * size, shared + <int64_t>row * size, size * sizeof(float))
-            row += LOCK_STRIPES
-        w2vm_lock_unset(row_lock(r, stripe))
-    memcpy(r.base, r.rows, <size_t>n * size * sizeof(float))
+    sync_replica(r)  # no row has updates yet: this only takes the first copies
     return 0
 
 
