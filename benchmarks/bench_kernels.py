@@ -28,20 +28,7 @@ sys.path.insert(0, str(HERE.parent))
 from w2vm import Word2Vec, __version__  # noqa: E402
 from w2vm.corpora import LineSentence  # noqa: E402
 from w2vm.models import _native  # noqa: E402
-from w2vm.models._native import native  # noqa: E402
 from w2vm.models.batching import iter_chunks  # noqa: E402
-
-
-def make_trainer(model, vector_ops):
-    tables = model._sampling_tables()
-    return native.Trainer(
-        syn0=model.wv.vectors, syn1neg=model.syn1neg, syn1=model.syn1,
-        sample_ints=tables["sample_ints"], alias_prob=tables.get("alias_prob"),
-        alias_index=tables.get("alias_index"), hs_points=tables.get("hs_points"),
-        hs_codes=tables.get("hs_codes"), hs_offsets=tables.get("hs_offsets"),
-        levels=model.levels, level_weights=model.level_weights, sg=model.sg, hs=model.hs,
-        negative=model.negative, cbow_mean=1, window=model.window, shrink_windows=True,
-        compute_loss=False, do_sample=True, vector_ops=vector_ops)
 
 
 def time_kernel(corpus, d, levels, vector_ops, max_words):
@@ -54,7 +41,7 @@ def time_kernel(corpus, d, levels, vector_ops, max_words):
         n += int(chunk.job_raw_words.sum())
         if n >= max_words:
             break
-    trainer = make_trainer(model, vector_ops)
+    trainer = model._native_trainer(compute_loss=False, vector_ops=vector_ops)
     start = time.process_time()
     for i, chunk in enumerate(chunks):
         trainer.train_chunk(chunk.words, chunk.sentence_offsets, chunk.job_starts,

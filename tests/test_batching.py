@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from w2vm.models._native import native
-from w2vm.models.batching import iter_chunks, prefetch
+from w2vm.models.batching import iter_chunks
 
 
 def test_chunks_are_valid_csr_and_cover_the_corpus():
@@ -129,34 +129,3 @@ def test_iter_chunks_refuses_a_table_of_another_vocabulary():
         list(iter_chunks([["a"]], {"a": 0, "b": 1}, 10, 2, table))
     chunks = list(iter_chunks([["c", "x", "a"], ["b"]], {"a": 0, "b": 1, "c": 2}, 10, 2, table))
     assert np.concatenate([c.words for c in chunks]).tolist() == [2, 0, 1]
-
-
-def test_prefetch_forwards_items_and_errors():
-    assert list(prefetch(iter(range(100)), depth=3)) == list(range(100))
-
-    def failing():
-        yield 1
-        raise KeyError("boom")
-
-    got = []
-    with pytest.raises(KeyError, match="boom"):
-        for item in prefetch(failing()):
-            got.append(item)
-    assert got == [1]
-
-
-def test_prefetch_stops_the_producer_when_the_consumer_stops():
-    produced = []
-
-    def endless():
-        i = 0
-        while True:
-            produced.append(i)
-            yield i
-            i += 1
-
-    for item in prefetch(endless(), depth=2):
-        if item == 5:
-            break
-    n = len(produced)
-    assert n < 20

@@ -16,17 +16,35 @@ def test_jobs_per_chunk(batch_words, workers, expected):
     assert jobs_per_chunk(batch_words, workers) == expected
 
 
+def _model_of(key_to_index, **settings):
+    from w2vm import Word2Vec
+
+    model = Word2Vec(vector_size=8, levels=[4, 8], min_count=1, seed=1, **settings)
+    model.build_vocab_from_freq({key: 1000 - i for key, i in key_to_index.items()})
+    assert model.wv.key_to_index == key_to_index
+    return model
+
+
 class RecordingTrainer:
-    """Stands in for the native trainer: records what each call gets."""
+    """The native trainer, with a queue that records what each chunk brings."""
 
-    def __init__(self, n_levels=1):
-        self.calls = []
-        self.n_levels = n_levels
+    def __init__(self, trainer):
+        self.trainer = trainer
+        self.puts = []
 
-    def train_chunk(self, words, sentence_offsets, job_starts, job_alpha, job_seed, workers):
-        n_jobs = len(job_starts) - 1
-        self.calls.append((np.array(words), n_jobs, np.array(job_alpha)))
-        return np.zeros(n_jobs, dtype=np.int64), np.zeros((n_jobs, self.n_levels))
+    def chunk_queue(self, workers, capacity, max_sentence_words):
+        line = self.trainer.chunk_queue(workers, capacity, max_sentence_words)
+        puts = self.puts
+
+        class RecordingQueue:
+            def put(self, words, sentence_offsets, job_starts, job_alpha, job_seed):
+                puts.append((np.array(words), len(job_starts) - 1, np.array(job_alpha)))
+                return line.put(words, sentence_offsets, job_starts, job_alpha, job_seed)
+
+            def __getattr__(self, name):
+                return getattr(line, name)
+
+        return RecordingQueue()
 
 
 def test_iterable_epoch_keeps_chunks_under_the_word_cap(monkeypatch):
@@ -34,21 +52,160 @@ def test_iterable_epoch_keeps_chunks_under_the_word_cap(monkeypatch):
     rng = np.random.default_rng(3)
     key_to_index = {f"w{i}": i for i in range(50)}
     corpus = [[f"w{j}" for j in rng.integers(0, 60, size=rng.integers(1, 12))] for _ in range(300)]
-    trainer = RecordingTrainer()
+    trainer = RecordingTrainer(_model_of(key_to_index, sample=0)._native_trainer(compute_loss=True))
     total = sum(len(s) for s in corpus)
     steps = list(iterable_epoch(trainer, corpus, key_to_index, batch_words=10, workers=2, seed=1, epoch=0,
                                 words_before=0, schedule=Schedule(0.025, 0.0001, total)))
-    assert len(steps) == len(trainer.calls) > 1
-    for words, n_jobs, _ in trainer.calls:
+    assert len(steps) == len(trainer.puts) > 1
+    for words, n_jobs, _ in trainer.puts:
         assert n_jobs <= jobs_per_chunk(10, 2) == 4
         assert len(words) <= 40
-    # every in-vocabulary token reaches the trainer once, in order
+    # every in-vocabulary token reaches the trainer once, in order, and is trained
     expected = [key_to_index[t] for s in corpus for t in s if t in key_to_index]
-    assert np.concatenate([w for w, _, _ in trainer.calls]).tolist() == expected
+    assert np.concatenate([w for w, _, _ in trainer.puts]).tolist() == expected
     assert sum(s.raw_words for s in steps) == total
-    # the learning rate falls across calls
-    alphas = np.concatenate([a for _, _, a in trainer.calls])
+    assert sum(s.effective_words for s in steps) == len(expected)  # sample=0 keeps every word
+    assert all(np.all(s.loss > 0) for s in steps if s.effective_words)
+    # the learning rate falls across chunks
+    alphas = np.concatenate([a for _, _, a in trainer.puts])
     assert np.all(np.diff(alphas) <= 0) and alphas[0] == pytest.approx(0.025)
+    assert [s.alpha for s in steps] == [a[-1] for _, _, a in trainer.puts]
+
+
+def _chunk(words, lengths, jobs):
+    """A chunk of sentences with the given lengths, cut into jobs of the given sentence counts."""
+    return (np.asarray(words, dtype=np.uint32),
+            np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            np.concatenate([[0], np.cumsum(jobs)]).astype(np.int64),
+            np.full(len(jobs), 0.025, dtype=np.float32),
+            np.arange(len(jobs), dtype=np.uint64) + 7)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_chunk_queue_trains_every_job_as_train_chunk_does(workers):
+    import threading
+
+    key_to_index = {f"w{i}": i for i in range(30)}
+    rng = np.random.default_rng(5)
+    chunks = []
+    for _ in range(12):
+        n_sentences = int(rng.integers(0, 9))
+        lengths = rng.integers(1, 15, size=n_sentences)
+        cuts = np.sort(rng.integers(0, n_sentences + 1, size=int(rng.integers(1, 5))))
+        jobs = np.diff(np.concatenate([[0], cuts, [n_sentences]])) if n_sentences else [0]
+        chunks.append(_chunk(rng.integers(0, 30, size=int(lengths.sum())), lengths, jobs))
+
+    direct = _model_of(key_to_index, sample=0)
+    expected = [direct._native_trainer(compute_loss=True).train_chunk(*chunk, 1) for chunk in chunks]
+
+    queued = _model_of(key_to_index, sample=0)
+    line = queued._native_trainer(compute_loss=True).chunk_queue(workers, capacity=2,
+                                                                 max_sentence_words=14)
+    thread = threading.Thread(target=line.run)
+    thread.start()
+    results = [line.put(*chunk) for chunk in chunks]
+    line.close()
+    line.wait()
+    thread.join(timeout=60)
+    assert not thread.is_alive() and line.finished == len(chunks)
+    for (effective, losses), (want_effective, want_losses) in zip(results, expected):
+        np.testing.assert_array_equal(effective, want_effective)
+        if workers == 1:
+            np.testing.assert_array_equal(losses, want_losses)
+    if workers == 1:
+        np.testing.assert_array_equal(queued.wv.vectors, direct.wv.vectors)
+    else:
+        assert np.all(np.isfinite(queued.wv.vectors)) and not np.array_equal(
+            queued.wv.vectors, _model_of(key_to_index).wv.vectors)
+
+
+def test_chunk_queue_refuses_bad_settings_and_chunks():
+    import threading
+
+    trainer = _model_of({f"w{i}": i for i in range(5)})._native_trainer(compute_loss=False)
+    with pytest.raises(ValueError, match="workers"):
+        trainer.chunk_queue(0)
+    with pytest.raises(ValueError, match="capacity"):
+        trainer.chunk_queue(1, 9)
+    with pytest.raises(ValueError, match="max_sentence_words"):
+        trainer.chunk_queue(1, 2, 0)
+    line = trainer.chunk_queue(2, 2, max_sentence_words=3)
+    with pytest.raises(ValueError, match="longer than"):
+        line.put(*_chunk([1, 2, 3, 4], [4], [1]))
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        line.put(*_chunk([1, 9], [2], [1]))
+    with pytest.raises(ValueError, match="sentence_offsets"):
+        words, offsets, starts, alpha, seed = _chunk([1, 2], [2], [1])
+        line.put(words, offsets[::-1].copy(), starts, alpha, seed)
+    line.put(*_chunk([1, 2], [2], [1]))
+    thread = threading.Thread(target=line.run)
+    thread.start()
+    line.wait()
+    assert line.finished == 1
+    line.close()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    with pytest.raises(ValueError, match="closed"):
+        line.put(*_chunk([1, 2], [2], [1]))
+
+
+def test_chunk_queue_abort_stops_the_training_threads():
+    import threading
+
+    trainer = _model_of({f"w{i}": i for i in range(5)})._native_trainer(compute_loss=False)
+    line = trainer.chunk_queue(2, 3, max_sentence_words=4)
+    thread = threading.Thread(target=line.run)
+    thread.start()
+    line.put(*_chunk([1, 2, 3], [3], [1]))
+    line.wait()
+    line.abort()  # the threads are waiting for work: they must wake and return
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    with pytest.raises(ValueError, match="aborted"):
+        line.wait()
+    with pytest.raises(ValueError, match="aborted"):
+        line.put(*_chunk([1, 2], [2], [1]))
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "setitimer"), reason="needs signal.setitimer")
+def test_a_put_waiting_for_room_lets_signals_through():
+    import signal
+
+    trainer = _model_of({f"w{i}": i for i in range(5)})._native_trainer(compute_loss=False)
+    line = trainer.chunk_queue(1, 1, max_sentence_words=4)
+    line.put(*_chunk([1, 2], [2], [1]))  # nothing runs the queue: the next put must wait
+
+    def interrupt(signum, frame):
+        raise TimeoutError("interrupted")
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        with pytest.raises(TimeoutError, match="interrupted"):
+            line.put(*_chunk([3], [1], [1]))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert line.finished == 0
+    line.abort()
+
+
+def test_iterable_epoch_stops_the_training_threads_when_the_corpus_fails():
+    import threading
+
+    key_to_index = {f"w{i}": i for i in range(20)}
+    trainer = _model_of(key_to_index)._native_trainer(compute_loss=False)
+
+    def corpus():
+        for i in range(2000):
+            yield [f"w{i % 20}", f"w{(i * 7) % 20}"]
+        raise RuntimeError("the corpus broke")
+
+    before = {t.name for t in threading.enumerate()}
+    with pytest.raises(RuntimeError, match="the corpus broke"):
+        list(iterable_epoch(trainer, corpus(), key_to_index, batch_words=50, workers=2, seed=1,
+                            epoch=0, words_before=0, schedule=Schedule(0.025, 0.0001, 4000)))
+    assert {t.name for t in threading.enumerate()} == before  # the training thread is gone
 
 
 _SPACE = frozenset(b" \t\n\v\f\r\x1c\x1d\x1e\x1f")  # what str.split() splits on, in ASCII

@@ -4,3 +4,4 @@
 include "_word2vec_kernels.pxi"
 include "_corpusfile.pxi"
 include "_batching.pxi"
+include "_chunk_queue.pxi"

@@ -827,17 +827,16 @@ cdef class Trainer:
             self.cfg.max_path = int(np.diff(offsets).max()) if vocab_size else 0
             self._keep.extend([syn1_view, offsets_view, points_view, codes_view])
 
-    def train_chunk(self, const uint32_t[::1] words, const int64_t[::1] sentence_offsets,
-                    const int64_t[::1] job_starts, const float[::1] job_alpha,
-                    const uint64_t[::1] job_seed, int workers):
-        """Train the jobs of one chunk; return ``(effective_words[job], loss[job, level])``.
+    def chunk_queue(self, int workers, int capacity=3, max_sentence_words=10000):
+        """A :class:`ChunkQueue` that trains chunks with these arrays and settings."""
+        return ChunkQueue(self, workers, capacity, max_sentence_words)
 
-        Job ``i`` is the sentences ``job_starts[i]:job_starts[i + 1]``; sentence
-        ``k`` is ``words[sentence_offsets[k]:sentence_offsets[k + 1]]``.
-        """
+    cdef int64_t check_chunk(self, const uint32_t[::1] words, const int64_t[::1] sentence_offsets,
+                             const int64_t[::1] job_starts, const float[::1] job_alpha,
+                             const uint64_t[::1] job_seed, int workers) except -1:
+        """Raise ``ValueError`` unless the chunk is safe to train; return its longest sentence."""
         cdef Py_ssize_t n_jobs = job_starts.shape[0] - 1
         cdef Py_ssize_t n_sentences = sentence_offsets.shape[0] - 1
-        cdef int64_t max_len
         if n_jobs < 0 or n_sentences < 0:
             raise ValueError("job_starts and sentence_offsets need at least one entry")
         if job_alpha.shape[0] != n_jobs or job_seed.shape[0] != n_jobs:
@@ -852,8 +851,19 @@ cdef class Trainer:
             raise ValueError("words holds ids outside the vocabulary")
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
-        max_len = int(np.diff(offsets).max()) if n_sentences else 0
+        return int(np.diff(offsets).max()) if n_sentences else 0
 
+    def train_chunk(self, const uint32_t[::1] words, const int64_t[::1] sentence_offsets,
+                    const int64_t[::1] job_starts, const float[::1] job_alpha,
+                    const uint64_t[::1] job_seed, int workers):
+        """Train the jobs of one chunk; return ``(effective_words[job], loss[job, level])``.
+
+        Job ``i`` is the sentences ``job_starts[i]:job_starts[i + 1]``; sentence
+        ``k`` is ``words[sentence_offsets[k]:sentence_offsets[k + 1]]``.
+        """
+        cdef Py_ssize_t n_jobs = job_starts.shape[0] - 1
+        cdef int64_t max_len = self.check_chunk(words, sentence_offsets, job_starts, job_alpha,
+                                                job_seed, workers)
         effective = np.zeros(n_jobs, dtype=np.int64)
         losses = np.zeros((n_jobs, self.n_levels), dtype=np.float64)
         cdef int64_t[::1] effective_view = effective
@@ -870,14 +880,31 @@ cdef class Trainer:
         return effective, losses
 
 
+cdef void train_job(const TrainConfig *c, Scratch *s, const uint32_t *words,
+                    const int64_t *offsets, const int64_t *job_starts, const float *job_alpha,
+                    const uint64_t *job_seed, Py_ssize_t job, int64_t *effective,
+                    double *losses) noexcept nogil:
+    """Train job ``job`` of a chunk; store its effective words and its loss per level."""
+    cdef int64_t k, done = 0
+    cdef int j
+    s.rng = job_seed[job]
+    memset(s.loss, 0, sizeof(s.loss))
+    for k in range(job_starts[job], job_starts[job + 1]):
+        done = done + train_sentence(c, s, words + offsets[k], offsets[k + 1] - offsets[k],
+                                     job_alpha[job])
+    sync_replicas(s)  # a job leaves no update pending
+    effective[job] = done
+    for j in range(c.n_levels):
+        losses[job * c.n_levels + j] = s.loss[j]
+
+
 cdef int _run_jobs(const TrainConfig *c, const uint32_t *words, const int64_t *offsets,
                    const int64_t *job_starts, const float *job_alpha, const uint64_t *job_seed,
                    Py_ssize_t n_jobs, int64_t max_len, int workers,
                    int64_t *effective, double *losses) noexcept nogil:
     """Train the jobs in parallel; return 0, or -1 when a thread could not get its buffers."""
     cdef Py_ssize_t job
-    cdef int64_t k, done
-    cdef int j, failed = 0
+    cdef int failed = 0
     cdef Scratch *s
     cdef int nthreads = workers if workers < n_jobs else <int>n_jobs
     cdef RowLocks locks
@@ -888,16 +915,7 @@ cdef int _run_jobs(const TrainConfig *c, const uint32_t *words, const int64_t *o
             if s == NULL:
                 failed = 1  # every write stores the same value: no race that matters
                 continue
-            s.rng = job_seed[job]
-            memset(s.loss, 0, sizeof(s.loss))
-            done = 0
-            for k in range(job_starts[job], job_starts[job + 1]):
-                done = done + train_sentence(c, s, words + offsets[k], offsets[k + 1] - offsets[k],
-                                             job_alpha[job])
-            sync_replicas(s)  # a call leaves no update pending
-            effective[job] = done
-            for j in range(c.n_levels):
-                losses[job * c.n_levels + j] = s.loss[j]
+            train_job(c, s, words, offsets, job_starts, job_alpha, job_seed, job, effective, losses)
         free_scratch(s)
     row_locks_destroy(&locks)
     return -1 if failed else 0

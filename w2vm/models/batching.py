@@ -1,14 +1,13 @@
 """Turning a stream of token lists into CSR chunks for the training kernels.
 
-A *chunk* is what one call into native code trains: a flat ``uint32`` array of
+A *chunk* is what Python hands to native code at once: a flat ``uint32`` array of
 word ids, ``int64`` sentence offsets, and the sentence boundaries of its
-*jobs* (about ``batch_words`` words each, the unit of parallel work). A
-background thread builds the next chunk under the GIL while the kernels train
-the current one without it, so the cores stay busy; the queue between them is
-short, so memory stays bounded however large the corpus.
+*jobs* (about ``batch_words`` words each, the unit of parallel work). The
+Python thread builds the next chunks under the GIL while the training threads
+train the queued ones without it (``epochs.iterable_epoch``), so the cores stay
+busy; the queue between them is short, so memory stays bounded however large
+the corpus.
 """
-import queue
-import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,55 +109,3 @@ def iter_chunks(corpus_iterable, key_to_index, batch_words, jobs_per_chunk, tabl
             # raw words of sentences with no known word still count as progress
             close_job()
         yield take_chunk(used, used)
-
-
-class _Failure:
-    def __init__(self, exc):
-        self.exc = exc
-
-
-_DONE = object()
-
-
-def prefetch(iterable, depth=2):
-    """Iterate ``iterable`` in a background thread, ``depth`` items ahead.
-
-    Exceptions raised by the producer are re-raised in the consumer; if the
-    consumer stops early (an error, Ctrl-C) the producer is told to stop.
-    """
-    items = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce():
-        try:
-            for item in iterable:
-                while not stop.is_set():
-                    try:
-                        items.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            items.put(_DONE)
-        except BaseException as exc:  # forwarded, not swallowed
-            items.put(_Failure(exc))
-
-    thread = threading.Thread(target=produce, name="w2vm-batcher", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = items.get()
-            if item is _DONE:
-                return
-            if isinstance(item, _Failure):
-                raise item.exc
-            yield item
-    finally:
-        stop.set()
-        # unblock a producer waiting on a full queue, then let it finish
-        while thread.is_alive():
-            try:
-                items.get(timeout=0.05)
-            except queue.Empty:
-                pass

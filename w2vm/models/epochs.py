@@ -6,24 +6,30 @@ falls linearly with the raw words processed over the whole ``train`` call,
 and each unit of parallel work draws its random numbers from a stream seeded
 by ``(seed, epoch, unit)``: with ``workers=1`` the result is bit-reproducible.
 """
+import collections
 import os
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from w2vm.models._native import native
-from w2vm.models.batching import iter_chunks, prefetch
+from w2vm.models.batching import iter_chunks
 
-# Every call into native code costs a round trip through Python and ends at a
-# barrier, where the threads that have run out of jobs wait (spinning, which
-# takes CPU from the Python thread that builds the next chunk) for the last
-# job. 8 jobs per thread per call make both a small share: 4 cost iterable
-# training 5-9 %, and 16 gained nothing more while doubling the memory of the
-# chunks in flight (benchmarks/README.md). Fewer jobs are taken when a chunk
-# would pass MAX_CHUNK_WORDS words (a large batch_words), so the few chunks
-# in flight stay small next to the model.
-JOBS_PER_CALL_PER_WORKER = 8
+# Jobs per chunk of the iterable path. Each chunk costs a round trip through
+# Python (checks, a random seed per job, a progress step); the training threads
+# go from one chunk's jobs to the next without waiting for each other. With
+# the chunk queue, 2 to 16 jobs per worker gave the same speed; 8 keeps the
+# round trips rare. Fewer jobs are taken when a chunk would pass
+# MAX_CHUNK_WORDS words (a large batch_words), so the few chunks in flight
+# stay small next to the model.
+JOBS_PER_CHUNK_PER_WORKER = 8
 MAX_CHUNK_WORDS = 1 << 22
+# chunks queued or in training at once: the training threads find the next
+# chunk's jobs ready when the batcher falls behind for a moment
+QUEUED_CHUNKS = 3
+# corpus-file chunks per native call; each call ends at a barrier where the
+# threads that have run out of chunks wait for the last one
 FILE_CHUNKS_PER_CALL_PER_WORKER = 8
 # stream ids that keep the two corpus modes' random streams apart
 _FILE_STREAM = 0x66696C65
@@ -51,29 +57,66 @@ class StepResult:
 
 
 def jobs_per_chunk(batch_words, workers):
-    """Jobs per native call: JOBS_PER_CALL_PER_WORKER per worker, fewer if their words would pass
+    """Jobs per chunk: JOBS_PER_CHUNK_PER_WORKER per worker, fewer if their words would pass
     MAX_CHUNK_WORDS, but one per worker at least."""
-    return max(workers, min(JOBS_PER_CALL_PER_WORKER * workers, MAX_CHUNK_WORDS // max(batch_words, 1)))
+    return max(workers, min(JOBS_PER_CHUNK_PER_WORKER * workers, MAX_CHUNK_WORDS // max(batch_words, 1)))
 
 
 def iterable_epoch(trainer, corpus, key_to_index, *, batch_words, workers, seed, epoch,
                    words_before, schedule, table=None):
-    """Train one pass over a restartable iterable of token lists."""
+    """Train one pass over a restartable iterable of token lists.
+
+    This thread builds the chunks; a training thread takes them from a
+    :class:`ChunkQueue` without ever needing the GIL (see _chunk_queue.pxi).
+    """
     chunks = iter_chunks(corpus, key_to_index, batch_words, jobs_per_chunk(batch_words, workers),
                          table)
+    line = trainer.chunk_queue(workers, QUEUED_CHUNKS, max_sentence_words=batch_words)
+    failure = []
+
+    def train():
+        try:
+            line.run()
+        except BaseException as exc:  # put() and wait() raise it again in this thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=train, name="w2vm-trainer", daemon=True)
+    thread.start()
+    queued = collections.deque()  # (chunk, job_alpha, words done after it, effective, losses)
+    reported = 0
+
+    def report_finished():
+        nonlocal reported
+        while reported < line.finished:
+            chunk, job_alpha, words_done, effective, losses = queued.popleft()
+            reported += 1
+            yield StepResult(chunk.n_examples, int(chunk.job_raw_words.sum()), int(effective.sum()),
+                             losses.sum(axis=0), float(job_alpha[-1]) if chunk.n_jobs
+                             else float(schedule.alpha(words_done)))
+
     done = words_before
-    for index, chunk in enumerate(prefetch(chunks)):
-        starts = done + np.concatenate([[0], np.cumsum(chunk.job_raw_words)[:-1]])
-        job_alpha = schedule.alpha(starts)
-        job_seed = np.random.SeedSequence([seed, epoch, index]).generate_state(
-            max(chunk.n_jobs, 1), dtype=np.uint64)[:chunk.n_jobs]
-        effective, losses = trainer.train_chunk(
-            chunk.words, chunk.sentence_offsets, chunk.job_starts, job_alpha,
-            np.ascontiguousarray(job_seed), workers)
-        raw = int(chunk.job_raw_words.sum())
-        done += raw
-        yield StepResult(chunk.n_examples, raw, int(effective.sum()), losses.sum(axis=0),
-                         float(job_alpha[-1]) if chunk.n_jobs else float(schedule.alpha(done)))
+    finished = False
+    try:
+        for index, chunk in enumerate(chunks):
+            starts = done + np.concatenate([[0], np.cumsum(chunk.job_raw_words)[:-1]])
+            job_alpha = schedule.alpha(starts)
+            job_seed = np.random.SeedSequence([seed, epoch, index]).generate_state(
+                max(chunk.n_jobs, 1), dtype=np.uint64)[:chunk.n_jobs]
+            effective, losses = line.put(chunk.words, chunk.sentence_offsets, chunk.job_starts,
+                                         job_alpha, np.ascontiguousarray(job_seed))
+            done += int(chunk.job_raw_words.sum())
+            queued.append((chunk, job_alpha, done, effective, losses))
+            yield from report_finished()
+        line.close()
+        line.wait()
+        finished = True
+        yield from report_finished()
+    finally:
+        if not finished:
+            line.abort()  # an error or an early stop: drop what is queued
+        thread.join()
+    if failure:
+        raise failure[0]
 
 
 def native_corpus_file(path):

@@ -397,17 +397,7 @@ class Word2Vec:
         if verbose:
             ensure_visible_logging()
 
-        tables = self._sampling_tables()
-        self.wv.vectors = np.ascontiguousarray(self.wv.vectors, dtype=np.float32)
-        trainer = native.Trainer(
-            syn0=self.wv.vectors, syn1neg=self.syn1neg, syn1=self.syn1,
-            sample_ints=tables["sample_ints"], alias_prob=tables.get("alias_prob"),
-            alias_index=tables.get("alias_index"), hs_points=tables.get("hs_points"),
-            hs_codes=tables.get("hs_codes"), hs_offsets=tables.get("hs_offsets"),
-            levels=self.levels, level_weights=self.level_weights, sg=self.sg, hs=self.hs,
-            negative=self.negative, cbow_mean=self.cbow_mean, window=self.window,
-            shrink_windows=self.shrink_windows, compute_loss=compute_loss,
-            do_sample=bool(self.sample), hogbatch=self.hogbatch)
+        trainer = self._native_trainer(compute_loss)
         reporter = ProgressReporter(verbose=verbose, interval=interval, callback=progress,
                                     epochs=epochs, total_examples=total_examples,
                                     total_words=total_words)
@@ -462,6 +452,20 @@ class Word2Vec:
         for cb in callbacks:
             _call(cb, "on_train_end", self)
         return trained_total, raw_total
+
+    def _native_trainer(self, compute_loss, vector_ops="loops"):
+        """The native trainer of these weights and settings (the weights are updated in place)."""
+        tables = self._sampling_tables()
+        self.wv.vectors = np.ascontiguousarray(self.wv.vectors, dtype=np.float32)
+        return native.Trainer(
+            syn0=self.wv.vectors, syn1neg=self.syn1neg, syn1=self.syn1,
+            sample_ints=tables["sample_ints"], alias_prob=tables.get("alias_prob"),
+            alias_index=tables.get("alias_index"), hs_points=tables.get("hs_points"),
+            hs_codes=tables.get("hs_codes"), hs_offsets=tables.get("hs_offsets"),
+            levels=self.levels, level_weights=self.level_weights, sg=self.sg, hs=self.hs,
+            negative=self.negative, cbow_mean=self.cbow_mean, window=self.window,
+            shrink_windows=self.shrink_windows, compute_loss=compute_loss,
+            do_sample=bool(self.sample), hogbatch=self.hogbatch, vector_ops=vector_ops)
 
     def predict_output_word(self, context_words_list, topn=10, level=None):
         """The ``topn`` most probable centre words for some context words (gensim's method).

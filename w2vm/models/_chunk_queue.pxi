@@ -1,0 +1,321 @@
+# A queue of chunks between the Python thread that builds them and training
+# threads that never take the GIL.
+#
+# With a Python queue the training thread needed the GIL after every chunk, to
+# return its results and take the next chunk. The batcher holds the GIL while
+# it runs Python code (the user's iterable, the lookups) and hands it over
+# only every ``sys.getswitchinterval()`` (5 ms), so the training threads sat
+# idle for that long about a hundred times an epoch. And each chunk ended at a
+# barrier, where the thread done first waited for the other's last job.
+# Here the training threads stay in one parallel region for the whole epoch
+# and take job after job across chunks; they wait on locks of CPython's thread
+# API, which work without the GIL, and read the chunks through pointers while
+# the Python side keeps the arrays alive.
+
+from cpython.exc cimport PyErr_CheckSignals
+from cpython.pythread cimport (
+    PY_LOCK_ACQUIRED, WAIT_LOCK, PyLockStatus, PyThread_acquire_lock, PyThread_allocate_lock,
+    PyThread_free_lock, PyThread_release_lock, PyThread_type_lock,
+)
+from cython.parallel cimport threadid
+
+cdef extern from "pythread.h":
+    PyLockStatus PyThread_acquire_lock_timed(PyThread_type_lock lock, long long microseconds,
+                                             int intr_flag) nogil
+
+cdef enum:
+    QUEUE_SLOTS = 8  # the most chunks a queue holds (queued or in training)
+# how often a Python thread waiting for room looks for Ctrl-C
+cdef long long _SIGNAL_POLL_US = 50000
+
+
+cdef struct QueuedChunk:
+    const uint32_t *words
+    const int64_t *offsets
+    const int64_t *job_starts
+    const float *job_alpha
+    const uint64_t *job_seed
+    Py_ssize_t n_jobs
+    Py_ssize_t jobs_done
+    int64_t *effective
+    double *losses
+
+
+cdef class ChunkQueue:
+    """Chunks whose jobs ``workers`` threads train in order, without the GIL.
+
+    One Python thread puts chunks in (:meth:`put` waits while ``capacity``
+    chunks are queued or in training) and reads :attr:`finished` for
+    progress; another calls :meth:`run`, which returns once the queue is
+    closed and empty, or aborted. The threads take the jobs in the order they
+    were put, each job just as :meth:`Trainer.train_chunk` would train it, so
+    with ``workers=1`` the result is the same; they do not wait for each other
+    between chunks. No sentence may be longer than ``max_sentence_words``.
+    """
+    cdef Trainer trainer
+    cdef int workers
+    cdef int capacity
+    cdef int64_t max_sentence_words
+    cdef QueuedChunk slots[QUEUE_SLOTS]
+    cdef object kept                  # the arrays behind the slots' pointers
+    # under the mutex: chunks put, the next job to hand out, chunks trained
+    cdef Py_ssize_t n_put, take_chunk, take_job, n_finished
+    cdef bint closed, aborted, failed, running
+    cdef bint putter_waiting
+    cdef bint *trainer_waiting
+    cdef PyThread_type_lock mutex
+    # wake-up locks, released only to answer a waiter (so never "over-released"):
+    cdef PyThread_type_lock *work_ready   # one per training thread
+    cdef PyThread_type_lock room_ready    # for the thread in put() or wait()
+
+    def __cinit__(self, Trainer trainer not None, int workers, int capacity=3,
+                  max_sentence_words=10000):
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        if not 1 <= capacity <= QUEUE_SLOTS:
+            raise ValueError(f"capacity must be between 1 and {QUEUE_SLOTS}, got {capacity}")
+        if max_sentence_words < 1:
+            raise ValueError(f"max_sentence_words must be >= 1, got {max_sentence_words}")
+        self.trainer = trainer
+        self.workers = workers
+        self.capacity = capacity
+        self.max_sentence_words = max_sentence_words
+        self.kept = [None] * QUEUE_SLOTS
+        self.trainer_waiting = <bint *>calloc(workers, sizeof(bint))
+        self.work_ready = <PyThread_type_lock *>calloc(workers, sizeof(PyThread_type_lock))
+        if self.trainer_waiting == NULL or self.work_ready == NULL:
+            raise MemoryError("could not allocate the chunk queue")
+        self.mutex = PyThread_allocate_lock()
+        self.room_ready = _taken_lock()
+        for t in range(workers):
+            self.work_ready[t] = _taken_lock()
+            if self.work_ready[t] == NULL:
+                break
+        if self.mutex == NULL or self.room_ready == NULL or self.work_ready[workers - 1] == NULL:
+            raise MemoryError("could not allocate the chunk queue's locks")
+
+    def __dealloc__(self):
+        # run() holds a reference to the queue, so no thread is inside it here
+        if self.mutex != NULL:
+            PyThread_free_lock(self.mutex)
+        if self.room_ready != NULL:
+            PyThread_free_lock(self.room_ready)
+        if self.work_ready != NULL:
+            for t in range(self.workers):
+                if self.work_ready[t] != NULL:
+                    PyThread_free_lock(self.work_ready[t])
+            free(self.work_ready)
+        free(self.trainer_waiting)
+
+    @property
+    def finished(self):
+        """How many chunks have been trained (they finish in the order they were put)."""
+        return self.n_finished
+
+    def put(self, const uint32_t[::1] words, const int64_t[::1] sentence_offsets,
+            const int64_t[::1] job_starts, const float[::1] job_alpha,
+            const uint64_t[::1] job_seed):
+        """Queue a chunk; return ``(effective_words[job], loss[job, level])``, filled in
+        once :attr:`finished` counts it."""
+        cdef Py_ssize_t n_jobs = job_starts.shape[0] - 1
+        cdef int64_t max_len = self.trainer.check_chunk(words, sentence_offsets, job_starts,
+                                                        job_alpha, job_seed, self.workers)
+        if max_len > self.max_sentence_words:
+            raise ValueError(f"a sentence of {max_len} words is longer than the queue's "
+                             f"max_sentence_words ({self.max_sentence_words})")
+        effective = np.zeros(n_jobs, dtype=np.int64)
+        losses = np.zeros((n_jobs, self.trainer.n_levels), dtype=np.float64)
+        cdef int64_t[::1] effective_view = effective
+        cdef double[:, ::1] loss_view = losses
+        self._wait_for(self.capacity - 1)
+        if self.closed:
+            raise ValueError("the chunk queue is closed")
+        # no thread reads this slot: its last chunk is finished (capacity <= QUEUE_SLOTS)
+        cdef QueuedChunk *slot = &self.slots[self.n_put % QUEUE_SLOTS]
+        # an empty chunk keeps its place in the order but trains nothing
+        slot.n_jobs = n_jobs if words.shape[0] else 0
+        slot.jobs_done = 0
+        if slot.n_jobs:
+            slot.words = &words[0]
+            slot.offsets = &sentence_offsets[0]
+            slot.job_starts = &job_starts[0]
+            slot.job_alpha = &job_alpha[0]
+            slot.job_seed = &job_seed[0]
+            slot.effective = &effective_view[0]
+            slot.losses = &loss_view[0, 0]
+        self.kept[self.n_put % QUEUE_SLOTS] = (words, sentence_offsets, job_starts, job_alpha,
+                                              job_seed, effective_view, loss_view)
+        with nogil:
+            PyThread_acquire_lock(self.mutex, WAIT_LOCK)
+            self.n_put += 1
+            self._count_finished()
+            self._wake_trainers()
+            PyThread_release_lock(self.mutex)
+        return effective, losses
+
+    def wait(self):
+        """Wait until every chunk put so far has been trained."""
+        self._wait_for(0)
+
+    def close(self):
+        """No more chunks: :meth:`run` returns once the queued ones are trained."""
+        with nogil:
+            PyThread_acquire_lock(self.mutex, WAIT_LOCK)
+            self._stop(False)
+            PyThread_release_lock(self.mutex)
+
+    def abort(self):
+        """Drop the jobs not yet started: :meth:`run` returns after the current ones."""
+        with nogil:
+            PyThread_acquire_lock(self.mutex, WAIT_LOCK)
+            self._stop(True)
+            PyThread_release_lock(self.mutex)
+
+    def run(self):
+        """Train the queued chunks until the queue is closed and empty, or aborted.
+
+        Raises ``MemoryError`` when a training thread could not get its
+        buffers; the queue is then aborted, and :meth:`put` and :meth:`wait`
+        raise too.
+        """
+        cdef int status
+        # checked and set under the GIL, so two threads cannot both pass
+        if self.running:
+            raise ValueError("the chunk queue is already being run by another thread")
+        self.running = True
+        try:
+            with nogil:
+                status = self._train_all()
+        finally:
+            self.running = False
+        if status != 0:
+            raise MemoryError("not enough memory for the training threads' buffers")
+
+    cdef int _train_all(self) noexcept nogil:
+        cdef const TrainConfig *c = &self.trainer.cfg
+        cdef Scratch *s
+        cdef QueuedChunk *chunk
+        cdef Py_ssize_t index = 0, job = 0
+        cdef RowLocks locks
+        row_locks_init(&locks)
+        with parallel(num_threads=self.workers):
+            s = new_scratch(c, self.max_sentence_words, self.workers, &locks)
+            if s == NULL:
+                PyThread_acquire_lock(self.mutex, WAIT_LOCK)
+                self.failed = True
+                self._stop(True)
+                PyThread_release_lock(self.mutex)
+            else:
+                while self._take_job(threadid(), &index, &job):
+                    # the slot stays as it is until its chunk is finished
+                    chunk = &self.slots[index % QUEUE_SLOTS]
+                    train_job(c, s, chunk.words, chunk.offsets, chunk.job_starts,
+                              chunk.job_alpha, chunk.job_seed, job, chunk.effective,
+                              chunk.losses)
+                    PyThread_acquire_lock(self.mutex, WAIT_LOCK)
+                    chunk.jobs_done += 1
+                    self._count_finished()
+                    PyThread_release_lock(self.mutex)
+            free_scratch(s)
+        row_locks_destroy(&locks)
+        return -1 if self.failed else 0
+
+    cdef bint _take_job(self, int thread, Py_ssize_t *index, Py_ssize_t *job) noexcept nogil:
+        """Hand out the next job (chunk ``index``, job ``job``), waiting for one if need be;
+        False when there are no more."""
+        cdef QueuedChunk *chunk
+        PyThread_acquire_lock(self.mutex, WAIT_LOCK)
+        while not self.aborted:
+            if self.take_chunk < self.n_put:
+                chunk = &self.slots[self.take_chunk % QUEUE_SLOTS]
+                if self.take_job < chunk.n_jobs:
+                    index[0] = self.take_chunk
+                    job[0] = self.take_job
+                    self.take_job += 1
+                    PyThread_release_lock(self.mutex)
+                    return True
+                self.take_chunk += 1
+                self.take_job = 0
+            elif self.closed:
+                break
+            else:
+                self.trainer_waiting[thread] = True
+                PyThread_release_lock(self.mutex)
+                PyThread_acquire_lock(self.work_ready[thread], WAIT_LOCK)
+                PyThread_acquire_lock(self.mutex, WAIT_LOCK)
+        PyThread_release_lock(self.mutex)
+        return False
+
+    cdef void _count_finished(self) noexcept nogil:
+        # with the mutex held: chunks finish in order, when all their jobs are done
+        cdef QueuedChunk *chunk
+        cdef Py_ssize_t before = self.n_finished
+        while self.n_finished < self.n_put:
+            chunk = &self.slots[self.n_finished % QUEUE_SLOTS]
+            if chunk.jobs_done < chunk.n_jobs:
+                break
+            self.n_finished += 1
+        if self.n_finished != before:
+            self._wake_putter()
+
+    cdef void _wake_trainers(self) noexcept nogil:
+        # with the mutex held
+        cdef int t
+        for t in range(self.workers):
+            if self.trainer_waiting[t]:
+                self.trainer_waiting[t] = False
+                PyThread_release_lock(self.work_ready[t])
+
+    cdef int _wait_for(self, Py_ssize_t most_unfinished) except -1:
+        """Wait until at most ``most_unfinished`` chunks are queued or in training."""
+        cdef bint ready = False, failed = False, aborted = False
+        cdef PyLockStatus woken = PY_LOCK_ACQUIRED
+        while True:
+            with nogil:
+                PyThread_acquire_lock(self.mutex, WAIT_LOCK)
+                failed = self.failed
+                aborted = self.aborted
+                ready = self.n_put - self.n_finished <= most_unfinished
+                if not (ready or aborted):
+                    self.putter_waiting = True
+                PyThread_release_lock(self.mutex)
+                if not (ready or aborted):
+                    woken = PyThread_acquire_lock_timed(self.room_ready, _SIGNAL_POLL_US, 0)
+                    if woken != PY_LOCK_ACQUIRED:
+                        # a timeout: withdraw the request, so that no stale wake-up
+                        # is left behind for the next wait
+                        PyThread_acquire_lock(self.mutex, WAIT_LOCK)
+                        if not self.putter_waiting:
+                            # released meanwhile, under the mutex: take it back
+                            PyThread_acquire_lock(self.room_ready, WAIT_LOCK)
+                        self.putter_waiting = False
+                        PyThread_release_lock(self.mutex)
+            if failed:
+                raise MemoryError("not enough memory for the training threads' buffers")
+            if aborted:
+                raise ValueError("the chunk queue was aborted")
+            if ready:
+                return 0
+            if woken != PY_LOCK_ACQUIRED:
+                PyErr_CheckSignals()  # lets Ctrl-C through a long wait
+
+    cdef void _wake_putter(self) noexcept nogil:
+        # with the mutex held
+        if self.putter_waiting:
+            self.putter_waiting = False
+            PyThread_release_lock(self.room_ready)
+
+    cdef void _stop(self, bint abort) noexcept nogil:
+        # with the mutex held
+        self.closed = True
+        if abort:
+            self.aborted = True
+        self._wake_trainers()
+        self._wake_putter()
+
+cdef PyThread_type_lock _taken_lock() noexcept:
+    """A new lock, already acquired (NULL when out of memory)."""
+    cdef PyThread_type_lock lock = PyThread_allocate_lock()
+    if lock != NULL:
+        PyThread_acquire_lock(lock, WAIT_LOCK)
+    return lock
