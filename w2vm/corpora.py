@@ -4,6 +4,7 @@ Each reader opens its file(s) afresh on every ``__iter__``, so it can be passed
 to ``Word2Vec`` and read once per epoch with bounded memory.
 """
 import io
+import itertools
 import os
 
 from w2vm.io.compression import open_read
@@ -65,24 +66,27 @@ class LineSentence:
             if not os.path.exists(path):
                 raise FileNotFoundError(f"corpus file {path!r} does not exist")
 
-    def _lines(self):
+    def __iter__(self):
         if hasattr(self.source, "read"):
             self.source.seek(0)
-            for line in self.source:
-                yield line.decode("utf-8") if isinstance(line, bytes) else line
+            yield from self._sentences(
+                line.decode("utf-8") if isinstance(line, bytes) else line for line in self.source)
         else:
             with open_text(self.source) as fh:
-                yield from fh
+                yield from self._sentences(fh)
 
-    def __iter__(self):
-        for n, line in enumerate(self._lines()):
-            if self.limit is not None and n >= self.limit:
-                break
+    def _sentences(self, lines):
+        # once per line of every epoch, beside the training threads (with
+        # workers=2 its time is theirs): kept to the bare minimum
+        if self.limit is not None:
+            lines = itertools.islice(lines, self.limit)
+        longest = self.max_sentence_length
+        for line in lines:
             tokens = line.split()
-            if len(tokens) <= self.max_sentence_length:
-                yield tokens
+            if len(tokens) > longest:
+                yield from _split_long(tokens, longest)
             else:
-                yield from _split_long(tokens, self.max_sentence_length)
+                yield tokens
 
 
 class PathLineSentences:
