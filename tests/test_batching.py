@@ -39,13 +39,14 @@ def greedy_jobs(sentences, key_to_index, batch_words):
     return jobs + ([job] if job else [])
 
 
-@pytest.mark.parametrize("batch_words,jobs_per_chunk", [(1, 1), (3, 2), (7, 1), (16, 3), (64, 8)])
+# (2, 1500): chunks of thousands of pieces, past the first size of the offset buffers
+@pytest.mark.parametrize("batch_words,jobs_per_chunk", [(1, 1), (3, 2), (7, 1), (16, 3), (64, 8), (2, 1500)])
 def test_chunks_match_greedy_packing_of_random_sentences(batch_words, jobs_per_chunk):
     rng = np.random.default_rng(batch_words * 10 + jobs_per_chunk)
     key_to_index = {f"w{i}": i for i in range(40)}
     tokens = list(key_to_index) + ["oov1", "oov2", "oov3"]
     sentences = []
-    for _ in range(120):
+    for _ in range(120 if jobs_per_chunk < 100 else 6000):
         length = int(rng.choice([0, 1, 2, 5, 9, 30, 200]))
         sentence = [tokens[k] for k in rng.integers(0, len(tokens), length)]
         sentences.append(tuple(sentence) if rng.random() < 0.3 else sentence)
@@ -69,6 +70,20 @@ def test_a_sentence_longer_than_a_whole_chunk_is_kept_whole():
     chunks = list(iter_chunks(sentences, key_to_index, batch_words=4, jobs_per_chunk=2))
     words = np.concatenate([c.words for c in chunks]).tolist()
     assert words == [0] * 5 + [1, 0] * 500 + [1]
+
+
+def test_sentences_that_are_not_lists_are_listed_or_refused():
+    key_to_index = {"a": 0, "b": 1}
+    sentences = [iter(["a", "b"]), np.array(["b", "x", "a"]), ("a",)]
+    chunks = list(iter_chunks(sentences, key_to_index, 10, 2))
+    assert np.concatenate([c.words for c in chunks]).tolist() == [0, 1, 1, 0, 0]
+    assert sum(int(c.job_raw_words.sum()) for c in chunks) == 6
+    with pytest.raises(TypeError, match="got a plain str"):
+        list(iter_chunks([["a"], "a b"], key_to_index, 10, 2))
+    with pytest.raises(TypeError, match="got int"):
+        list(iter_chunks([7], key_to_index, 10, 2))
+    with pytest.raises(ValueError, match="must be >= 1"):
+        list(iter_chunks([["a"]], key_to_index, 0, 2))
 
 
 def test_tokens_that_are_not_str_are_named_or_skipped():

@@ -88,7 +88,7 @@ def test_chunk_queue_trains_every_job_as_train_chunk_does(workers):
     key_to_index = {f"w{i}": i for i in range(30)}
     rng = np.random.default_rng(5)
     chunks = []
-    for _ in range(12):
+    for _ in range(300):  # enough jobs for two threads to meet at the queue often
         n_sentences = int(rng.integers(0, 9))
         lengths = rng.integers(1, 15, size=n_sentences)
         cuts = np.sort(rng.integers(0, n_sentences + 1, size=int(rng.integers(1, 5))))

@@ -1,12 +1,13 @@
-# Iterable mode: the token -> id lookup of ``w2vm.models.batching``.
+# Iterable mode: the loops of ``w2vm.models.batching``.
 #
 # The batcher runs in a Python thread beside the training threads, so on a
-# 2-core machine every microsecond it spends per token is taken from training.
-# ``lookup_ids`` does what ``[key_to_index.get(t) for t in sentence]`` followed
-# by ``np.array(..., dtype=np.uint32)`` did, without building a Python list or
-# an int per token, and looks ASCII ``str`` tokens up in the corpus-file
-# reader's byte table when it is given one. It holds the GIL (it reads Python objects);
-# batching logic (jobs, pieces, chunks) stays in Python.
+# 2-core machine every microsecond it spends per token or per sentence is
+# taken from training. ``lookup_ids`` does what ``[key_to_index.get(t) for t
+# in sentence]`` followed by ``np.array(..., dtype=np.uint32)`` did, without
+# building a Python list or an int per token, and looks ASCII ``str`` tokens
+# up in the corpus-file reader's byte table when it is given one.
+# ``build_chunks`` is the per-sentence loop that cuts sentences into pieces,
+# jobs and chunks. Both hold the GIL (they read Python objects).
 
 from cpython.dict cimport PyDict_GetItemWithError
 from cpython.ref cimport PyObject
@@ -102,6 +103,32 @@ cdef Py_ssize_t _lookup_ids_in_table(object tokens, dict key_to_index, uint32_t[
     return pos
 
 
+cdef class _Int64List:
+    """A growable int64 array: appends without a Python int per item."""
+    cdef object array
+    cdef int64_t[::1] items
+    cdef Py_ssize_t n
+
+    def __cinit__(self):
+        self.array = np.empty(1024, dtype=np.int64)
+        self.items = self.array
+        self.n = 0
+
+    cdef int append(self, int64_t value) except -1:
+        if self.n == self.items.shape[0]:
+            self.array = np.concatenate([self.array, np.empty(self.n, dtype=np.int64)])
+            self.items = self.array
+        self.items[self.n] = value
+        self.n += 1
+        return 0
+
+    cdef object take(self):
+        """A copy of the items; the list is emptied."""
+        out = self.array[:self.n].copy()
+        self.n = 0
+        return out
+
+
 def build_chunks(corpus_iterable, dict key_to_index not None, int64_t batch_words,
                  Py_ssize_t jobs_per_chunk, ByteVocab table=None):
     """The loop of ``batching.iter_chunks``: yield ``(words, sentence_offsets, job_starts,
@@ -125,9 +152,9 @@ def build_chunks(corpus_iterable, dict key_to_index not None, int64_t batch_word
     cdef Py_ssize_t n, start, end, piece_end, kept
     cdef int64_t job_words = 0, job_raw = 0, n_examples = 0
     # sentence offsets, job starts (sentence indexes) and raw words per job so far
-    offsets = _Int64List()
-    job_starts = _Int64List()
-    job_raw_words = _Int64List()
+    cdef _Int64List offsets = _Int64List()
+    cdef _Int64List job_starts = _Int64List()
+    cdef _Int64List job_raw_words = _Int64List()
     offsets.append(0)
     job_starts.append(0)
 
@@ -182,29 +209,3 @@ def build_chunks(corpus_iterable, dict key_to_index not None, int64_t batch_word
             job_starts.append(offsets.n - 1)
             job_raw_words.append(job_raw)
         yield words[:used], offsets.take(), job_starts.take(), job_raw_words.take(), n_examples
-
-
-cdef class _Int64List:
-    """A growable int64 array: appends without a Python int per item."""
-    cdef object array
-    cdef int64_t[::1] items
-    cdef Py_ssize_t n
-
-    def __cinit__(self):
-        self.array = np.empty(1024, dtype=np.int64)
-        self.items = self.array
-        self.n = 0
-
-    cdef int append(self, int64_t value) except -1:
-        if self.n == self.items.shape[0]:
-            self.array = np.concatenate([self.array, np.empty(self.n, dtype=np.int64)])
-            self.items = self.array
-        self.items[self.n] = value
-        self.n += 1
-        return 0
-
-    cdef object take(self):
-        """A copy of the items; the list is emptied."""
-        out = self.array[:self.n].copy()
-        self.n = 0
-        return out

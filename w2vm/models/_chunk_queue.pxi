@@ -41,6 +41,11 @@ cdef struct QueuedChunk:
     double *losses
 
 
+cdef struct TakenJob:
+    QueuedChunk *chunk   # NULL: no more jobs
+    Py_ssize_t job
+
+
 cdef class ChunkQueue:
     """Chunks whose jobs ``workers`` threads train in order, without the GIL.
 
@@ -194,10 +199,10 @@ cdef class ChunkQueue:
     cdef int _train_all(self) noexcept nogil:
         cdef const TrainConfig *c = &self.trainer.cfg
         cdef Scratch *s
-        cdef QueuedChunk *chunk
-        cdef Py_ssize_t index = 0, job = 0
+        cdef TakenJob taken
         cdef RowLocks locks
         row_locks_init(&locks)
+        # every variable assigned in the block is private to its thread
         with parallel(num_threads=self.workers):
             s = new_scratch(c, self.max_sentence_words, self.workers, &locks)
             if s == NULL:
@@ -206,34 +211,37 @@ cdef class ChunkQueue:
                 self._stop(True)
                 PyThread_release_lock(self.mutex)
             else:
-                while self._take_job(threadid(), &index, &job):
-                    # the slot stays as it is until its chunk is finished
-                    chunk = &self.slots[index % QUEUE_SLOTS]
-                    train_job(c, s, chunk.words, chunk.offsets, chunk.job_starts,
-                              chunk.job_alpha, chunk.job_seed, job, chunk.effective,
-                              chunk.losses)
+                taken = self._take_job(threadid())
+                while taken.chunk != NULL:
+                    train_job(c, s, taken.chunk.words, taken.chunk.offsets,
+                              taken.chunk.job_starts, taken.chunk.job_alpha,
+                              taken.chunk.job_seed, taken.job, taken.chunk.effective,
+                              taken.chunk.losses)
                     PyThread_acquire_lock(self.mutex, WAIT_LOCK)
-                    chunk.jobs_done += 1
+                    taken.chunk.jobs_done += 1
                     self._count_finished()
                     PyThread_release_lock(self.mutex)
+                    taken = self._take_job(threadid())
             free_scratch(s)
         row_locks_destroy(&locks)
         return -1 if self.failed else 0
 
-    cdef bint _take_job(self, int thread, Py_ssize_t *index, Py_ssize_t *job) noexcept nogil:
-        """Hand out the next job (chunk ``index``, job ``job``), waiting for one if need be;
-        False when there are no more."""
+    cdef TakenJob _take_job(self, int thread) noexcept nogil:
+        """The next job, waiting for one if need be; its chunk is NULL when there are no more.
+        Its chunk's slot stays as it is until the chunk is finished."""
         cdef QueuedChunk *chunk
+        cdef TakenJob taken
+        taken.chunk = NULL
+        taken.job = 0
         PyThread_acquire_lock(self.mutex, WAIT_LOCK)
         while not self.aborted:
             if self.take_chunk < self.n_put:
                 chunk = &self.slots[self.take_chunk % QUEUE_SLOTS]
                 if self.take_job < chunk.n_jobs:
-                    index[0] = self.take_chunk
-                    job[0] = self.take_job
+                    taken.chunk = chunk
+                    taken.job = self.take_job
                     self.take_job += 1
-                    PyThread_release_lock(self.mutex)
-                    return True
+                    break
                 self.take_chunk += 1
                 self.take_job = 0
             elif self.closed:
@@ -244,7 +252,7 @@ cdef class ChunkQueue:
                 PyThread_acquire_lock(self.work_ready[thread], WAIT_LOCK)
                 PyThread_acquire_lock(self.mutex, WAIT_LOCK)
         PyThread_release_lock(self.mutex)
-        return False
+        return taken
 
     cdef void _count_finished(self) noexcept nogil:
         # with the mutex held: chunks finish in order, when all their jobs are done
@@ -312,6 +320,7 @@ cdef class ChunkQueue:
             self.aborted = True
         self._wake_trainers()
         self._wake_putter()
+
 
 cdef PyThread_type_lock _taken_lock() noexcept:
     """A new lock, already acquired (NULL when out of memory)."""

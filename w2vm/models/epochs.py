@@ -66,17 +66,18 @@ def iterable_epoch(trainer, corpus, key_to_index, *, batch_words, workers, seed,
                    words_before, schedule, table=None):
     """Train one pass over a restartable iterable of token lists.
 
-    This thread builds the chunks; a training thread takes them from a
-    :class:`ChunkQueue` without ever needing the GIL (see _chunk_queue.pxi).
+    This thread builds the chunks and puts them in a native ``ChunkQueue``;
+    the training threads take their jobs from it without ever needing the
+    GIL (see _chunk_queue.pxi).
     """
     chunks = iter_chunks(corpus, key_to_index, batch_words, jobs_per_chunk(batch_words, workers),
                          table)
-    line = trainer.chunk_queue(workers, QUEUED_CHUNKS, max_sentence_words=batch_words)
+    chunk_queue = trainer.chunk_queue(workers, QUEUED_CHUNKS, max_sentence_words=batch_words)
     failure = []
 
     def train():
         try:
-            line.run()
+            chunk_queue.run()
         except BaseException as exc:  # put() and wait() raise it again in this thread
             failure.append(exc)
 
@@ -87,7 +88,7 @@ def iterable_epoch(trainer, corpus, key_to_index, *, batch_words, workers, seed,
 
     def report_finished():
         nonlocal reported
-        while reported < line.finished:
+        while reported < chunk_queue.finished:
             chunk, job_alpha, words_done, effective, losses = queued.popleft()
             reported += 1
             yield StepResult(chunk.n_examples, int(chunk.job_raw_words.sum()), int(effective.sum()),
@@ -102,18 +103,19 @@ def iterable_epoch(trainer, corpus, key_to_index, *, batch_words, workers, seed,
             job_alpha = schedule.alpha(starts)
             job_seed = np.random.SeedSequence([seed, epoch, index]).generate_state(
                 max(chunk.n_jobs, 1), dtype=np.uint64)[:chunk.n_jobs]
-            effective, losses = line.put(chunk.words, chunk.sentence_offsets, chunk.job_starts,
-                                         job_alpha, np.ascontiguousarray(job_seed))
+            effective, losses = chunk_queue.put(chunk.words, chunk.sentence_offsets,
+                                                chunk.job_starts, job_alpha,
+                                                np.ascontiguousarray(job_seed))
             done += int(chunk.job_raw_words.sum())
             queued.append((chunk, job_alpha, done, effective, losses))
             yield from report_finished()
-        line.close()
-        line.wait()
+        chunk_queue.close()
+        chunk_queue.wait()
         finished = True
         yield from report_finished()
     finally:
         if not finished:
-            line.abort()  # an error or an early stop: drop what is queued
+            chunk_queue.abort()  # an error or an early stop: drop what is queued
         thread.join()
     if failure:
         raise failure[0]
