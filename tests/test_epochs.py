@@ -1,3 +1,6 @@
+import signal
+import threading
+
 import numpy as np
 import pytest
 
@@ -33,16 +36,16 @@ class RecordingTrainer:
         self.puts = []
 
     def chunk_queue(self, workers, capacity, max_sentence_words):
-        line = self.trainer.chunk_queue(workers, capacity, max_sentence_words)
+        chunk_queue = self.trainer.chunk_queue(workers, capacity, max_sentence_words)
         puts = self.puts
 
         class RecordingQueue:
             def put(self, words, sentence_offsets, job_starts, job_alpha, job_seed):
                 puts.append((np.array(words), len(job_starts) - 1, np.array(job_alpha)))
-                return line.put(words, sentence_offsets, job_starts, job_alpha, job_seed)
+                return chunk_queue.put(words, sentence_offsets, job_starts, job_alpha, job_seed)
 
             def __getattr__(self, name):
-                return getattr(line, name)
+                return getattr(chunk_queue, name)
 
         return RecordingQueue()
 
@@ -83,8 +86,6 @@ def _chunk(words, lengths, jobs):
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
 def test_chunk_queue_trains_every_job_as_train_chunk_does(workers):
-    import threading
-
     key_to_index = {f"w{i}": i for i in range(30)}
     rng = np.random.default_rng(5)
     chunks = []
@@ -99,15 +100,15 @@ def test_chunk_queue_trains_every_job_as_train_chunk_does(workers):
     expected = [direct._native_trainer(compute_loss=True).train_chunk(*chunk, 1) for chunk in chunks]
 
     queued = _model_of(key_to_index, sample=0)
-    line = queued._native_trainer(compute_loss=True).chunk_queue(workers, capacity=2,
+    chunk_queue = queued._native_trainer(compute_loss=True).chunk_queue(workers, capacity=2,
                                                                  max_sentence_words=14)
-    thread = threading.Thread(target=line.run)
+    thread = threading.Thread(target=chunk_queue.run)
     thread.start()
-    results = [line.put(*chunk) for chunk in chunks]
-    line.close()
-    line.wait()
+    results = [chunk_queue.put(*chunk) for chunk in chunks]
+    chunk_queue.close()
+    chunk_queue.wait()
     thread.join(timeout=60)
-    assert not thread.is_alive() and line.finished == len(chunks)
+    assert not thread.is_alive() and chunk_queue.finished == len(chunks)
     for (effective, losses), (want_effective, want_losses) in zip(results, expected):
         np.testing.assert_array_equal(effective, want_effective)
         if workers == 1:
@@ -120,8 +121,6 @@ def test_chunk_queue_trains_every_job_as_train_chunk_does(workers):
 
 
 def test_chunk_queue_refuses_bad_settings_and_chunks():
-    import threading
-
     trainer = _model_of({f"w{i}": i for i in range(5)})._native_trainer(compute_loss=False)
     with pytest.raises(ValueError, match="workers"):
         trainer.chunk_queue(0)
@@ -129,51 +128,47 @@ def test_chunk_queue_refuses_bad_settings_and_chunks():
         trainer.chunk_queue(1, 9)
     with pytest.raises(ValueError, match="max_sentence_words"):
         trainer.chunk_queue(1, 2, 0)
-    line = trainer.chunk_queue(2, 2, max_sentence_words=3)
+    chunk_queue = trainer.chunk_queue(2, 2, max_sentence_words=3)
     with pytest.raises(ValueError, match="longer than"):
-        line.put(*_chunk([1, 2, 3, 4], [4], [1]))
+        chunk_queue.put(*_chunk([1, 2, 3, 4], [4], [1]))
     with pytest.raises(ValueError, match="outside the vocabulary"):
-        line.put(*_chunk([1, 9], [2], [1]))
+        chunk_queue.put(*_chunk([1, 9], [2], [1]))
     with pytest.raises(ValueError, match="sentence_offsets"):
         words, offsets, starts, alpha, seed = _chunk([1, 2], [2], [1])
-        line.put(words, offsets[::-1].copy(), starts, alpha, seed)
-    line.put(*_chunk([1, 2], [2], [1]))
-    thread = threading.Thread(target=line.run)
+        chunk_queue.put(words, offsets[::-1].copy(), starts, alpha, seed)
+    chunk_queue.put(*_chunk([1, 2], [2], [1]))
+    thread = threading.Thread(target=chunk_queue.run)
     thread.start()
-    line.wait()
-    assert line.finished == 1
-    line.close()
+    chunk_queue.wait()
+    assert chunk_queue.finished == 1
+    chunk_queue.close()
     thread.join(timeout=60)
     assert not thread.is_alive()
     with pytest.raises(ValueError, match="closed"):
-        line.put(*_chunk([1, 2], [2], [1]))
+        chunk_queue.put(*_chunk([1, 2], [2], [1]))
 
 
 def test_chunk_queue_abort_stops_the_training_threads():
-    import threading
-
     trainer = _model_of({f"w{i}": i for i in range(5)})._native_trainer(compute_loss=False)
-    line = trainer.chunk_queue(2, 3, max_sentence_words=4)
-    thread = threading.Thread(target=line.run)
+    chunk_queue = trainer.chunk_queue(2, 3, max_sentence_words=4)
+    thread = threading.Thread(target=chunk_queue.run)
     thread.start()
-    line.put(*_chunk([1, 2, 3], [3], [1]))
-    line.wait()
-    line.abort()  # the threads are waiting for work: they must wake and return
+    chunk_queue.put(*_chunk([1, 2, 3], [3], [1]))
+    chunk_queue.wait()
+    chunk_queue.abort()  # the threads are waiting for work: they must wake and return
     thread.join(timeout=60)
     assert not thread.is_alive()
     with pytest.raises(ValueError, match="aborted"):
-        line.wait()
+        chunk_queue.wait()
     with pytest.raises(ValueError, match="aborted"):
-        line.put(*_chunk([1, 2], [2], [1]))
+        chunk_queue.put(*_chunk([1, 2], [2], [1]))
 
 
-@pytest.mark.skipif(not hasattr(__import__("signal"), "setitimer"), reason="needs signal.setitimer")
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs signal.setitimer")
 def test_a_put_waiting_for_room_lets_signals_through():
-    import signal
-
     trainer = _model_of({f"w{i}": i for i in range(5)})._native_trainer(compute_loss=False)
-    line = trainer.chunk_queue(1, 1, max_sentence_words=4)
-    line.put(*_chunk([1, 2], [2], [1]))  # nothing runs the queue: the next put must wait
+    chunk_queue = trainer.chunk_queue(1, 1, max_sentence_words=4)
+    chunk_queue.put(*_chunk([1, 2], [2], [1]))  # nothing runs the queue: the next put must wait
 
     def interrupt(signum, frame):
         raise TimeoutError("interrupted")
@@ -182,17 +177,15 @@ def test_a_put_waiting_for_room_lets_signals_through():
     try:
         signal.setitimer(signal.ITIMER_REAL, 0.2)
         with pytest.raises(TimeoutError, match="interrupted"):
-            line.put(*_chunk([3], [1], [1]))
+            chunk_queue.put(*_chunk([3], [1], [1]))
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    assert line.finished == 0
-    line.abort()
+    assert chunk_queue.finished == 0
+    chunk_queue.abort()
 
 
 def test_iterable_epoch_stops_the_training_threads_when_the_corpus_fails():
-    import threading
-
     key_to_index = {f"w{i}": i for i in range(20)}
     trainer = _model_of(key_to_index)._native_trainer(compute_loss=False)
 
@@ -212,7 +205,7 @@ _SPACE = frozenset(b" \t\n\v\f\r\x1c\x1d\x1e\x1f")  # what str.split() splits on
 
 
 def _index_by_hand(data, chunk_bytes):
-    """The cut rule of ``index_file``, byte by byte: cut at the first line start
+    """The cut rule of ``index_file``, byte by byte: cut at the first chunk_queue start
     at least ``chunk_bytes`` past the chunk's start, never inside a \\r\\n."""
     starts, counts, words, next_cut, previous = [0], [], 0, chunk_bytes, None
     for position, byte in enumerate(data):
@@ -237,7 +230,7 @@ def test_index_file_cuts_at_line_starts_and_counts_exactly(tmp_path, block_bytes
     for case in range(60):
         data = b"".join(pieces[i] for i in rng.integers(0, len(pieces), size=rng.integers(0, 300)))
         if case == 0:
-            data = b"one long line without an end " * 40  # the cut point is never followed by a line start
+            data = b"one long chunk_queue without an end " * 40  # the cut point is never followed by a chunk_queue start
         path.write_bytes(data)
         for chunk_bytes in (1, 2, 5, 37, 1000):
             kwargs = {} if block_bytes is None else {"block_bytes": block_bytes}
