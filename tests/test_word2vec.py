@@ -1,4 +1,6 @@
 import logging
+import threading
+import time
 import random
 
 import numpy as np
@@ -529,6 +531,24 @@ def test_callbacks_progress_and_logging(topic_corpus, caplog):
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("EPOCH 1 - PROGRESS: at ") and "words/s" in m for m in messages)
     assert any(m.startswith("EPOCH 2: training on") for m in messages)
+
+
+def test_a_failing_progress_callback_stops_the_training_threads(topic_corpus):
+    _, sentences = topic_corpus
+    model = Word2Vec(vector_size=8, min_count=1, workers=2, batch_words=50)
+    model.build_vocab(sentences)
+
+    def progress(done, total):
+        raise RuntimeError("progress broke")
+
+    with pytest.raises(RuntimeError, match="progress broke") as caught:
+        model.train(sentences, epochs=1, progress=progress, progress_interval=0.0)
+    # the traceback keeps train()'s frame alive: its threads must be gone all the same
+    assert caught.value.__traceback__ is not None
+    assert not [t for t in threading.enumerate() if t.name == "w2vm-trainer"]
+    before = model.wv.vectors.copy()
+    time.sleep(0.05)
+    np.testing.assert_array_equal(model.wv.vectors, before)  # nothing trains on afterwards
 
 
 def test_learning_rate_decays_linearly_over_all_epochs(topic_corpus):

@@ -12,6 +12,7 @@ Example
 >>> model = Word2Vec([["hello", "world"]] * 50, vector_size=64, min_count=1, levels=[16, 32, 64])
 >>> model.wv.most_similar("hello", topn=1, level=16)  # doctest: +SKIP
 """
+import contextlib
 import logging
 import numbers
 import os
@@ -426,15 +427,18 @@ class Word2Vec:
                                                       **common)
                 loss = np.zeros(len(self.levels), dtype=np.float64)
                 examples = raw = effective = 0
-                for step in steps:
-                    examples += step.examples
-                    raw += step.raw_words
-                    effective += step.effective_words
-                    loss += step.loss
-                    self.min_alpha_yet_reached = step.alpha
-                    self.current_epoch_loss = loss.tolist() if compute_loss else None
-                    reporter.update(examples, raw, effective, step.alpha,
-                                    loss if compute_loss else None)
+                # closed at once if a progress callback raises: the training
+                # threads must stop before the caller sees the error
+                with contextlib.closing(steps):
+                    for step in steps:
+                        examples += step.examples
+                        raw += step.raw_words
+                        effective += step.effective_words
+                        loss += step.loss
+                        self.min_alpha_yet_reached = step.alpha
+                        self.current_epoch_loss = loss.tolist() if compute_loss else None
+                        reporter.update(examples, raw, effective, step.alpha,
+                                        loss if compute_loss else None)
                 words_done += raw
                 self.epochs_trained += 1
                 trained_total += effective
