@@ -115,7 +115,14 @@ cdef class ChunkQueue:
     @property
     def finished(self):
         """How many chunks have been trained (they finish in the order they were put)."""
-        return self.n_finished
+        cdef Py_ssize_t n
+        # under the mutex: on CPUs that reorder memory accesses (ARM), the count
+        # must not be seen before the results it counts
+        with nogil:
+            PyThread_acquire_lock(self.mutex, WAIT_LOCK)
+            n = self.n_finished
+            PyThread_release_lock(self.mutex)
+        return n
 
     def put(self, const uint32_t[::1] words, const int64_t[::1] sentence_offsets,
             const int64_t[::1] job_starts, const float[::1] job_alpha,
