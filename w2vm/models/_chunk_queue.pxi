@@ -17,7 +17,7 @@ from cpython.pythread cimport (
     PY_LOCK_ACQUIRED, WAIT_LOCK, PyLockStatus, PyThread_acquire_lock, PyThread_allocate_lock,
     PyThread_free_lock, PyThread_release_lock, PyThread_type_lock,
 )
-from cython.parallel cimport threadid
+from cython.parallel cimport parallel, threadid
 
 cdef extern from "pythread.h":
     PyLockStatus PyThread_acquire_lock_timed(PyThread_type_lock lock, long long microseconds,
@@ -53,9 +53,9 @@ cdef class ChunkQueue:
     chunks are queued or in training) and reads :attr:`finished` for
     progress; another calls :meth:`run`, which returns once the queue is
     closed and empty, or aborted. The threads take the jobs in the order they
-    were put, each job just as :meth:`Trainer.train_chunk` would train it, so
-    with ``workers=1`` the result is the same; they do not wait for each other
-    between chunks. No sentence may be longer than ``max_sentence_words``.
+    were put (with ``workers=1`` the result depends on the jobs alone, not on
+    how they were cut into chunks) and do not wait for each other between
+    chunks. :meth:`Trainer.train_chunk` is one chunk through a queue of its own. No sentence may be longer than ``max_sentence_words``.
     """
     cdef Trainer trainer
     cdef int workers

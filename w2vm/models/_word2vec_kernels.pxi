@@ -15,7 +15,6 @@
 # ``(seed, epoch, job)``, so ``workers=1`` is bit-reproducible and the result
 # does not depend on which thread ran which job.
 
-from cython.parallel cimport parallel, prange
 from libc.math cimport exp, log1p
 from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
@@ -859,24 +858,15 @@ cdef class Trainer:
         """Train the jobs of one chunk; return ``(effective_words[job], loss[job, level])``.
 
         Job ``i`` is the sentences ``job_starts[i]:job_starts[i + 1]``; sentence
-        ``k`` is ``words[sentence_offsets[k]:sentence_offsets[k + 1]]``.
+        ``k`` is ``words[sentence_offsets[k]:sentence_offsets[k + 1]]``. The
+        chunk goes through a :class:`ChunkQueue` of its own, run in this thread.
         """
-        cdef Py_ssize_t n_jobs = job_starts.shape[0] - 1
-        cdef int64_t max_len = self.check_chunk(words, sentence_offsets, job_starts, job_alpha,
+        cdef int64_t longest = self.check_chunk(words, sentence_offsets, job_starts, job_alpha,
                                                 job_seed, workers)
-        effective = np.zeros(n_jobs, dtype=np.int64)
-        losses = np.zeros((n_jobs, self.n_levels), dtype=np.float64)
-        cdef int64_t[::1] effective_view = effective
-        cdef double[:, ::1] loss_view = losses
-        if n_jobs == 0 or words.shape[0] == 0:
-            return effective, losses
-        cdef int status
-        with nogil:
-            status = _run_jobs(&self.cfg, &words[0], &sentence_offsets[0], &job_starts[0],
-                               &job_alpha[0], &job_seed[0], n_jobs, max_len, workers,
-                               &effective_view[0], &loss_view[0, 0])
-        if status != 0:
-            raise MemoryError("not enough memory for the training threads' buffers")
+        single = ChunkQueue(self, workers, 1, max(longest, 1))
+        effective, losses = single.put(words, sentence_offsets, job_starts, job_alpha, job_seed)
+        single.close()
+        single.run()
         return effective, losses
 
 
@@ -896,29 +886,6 @@ cdef void train_job(const TrainConfig *c, Scratch *s, const uint32_t *words,
     effective[job] = done
     for j in range(c.n_levels):
         losses[job * c.n_levels + j] = s.loss[j]
-
-
-cdef int _run_jobs(const TrainConfig *c, const uint32_t *words, const int64_t *offsets,
-                   const int64_t *job_starts, const float *job_alpha, const uint64_t *job_seed,
-                   Py_ssize_t n_jobs, int64_t max_len, int workers,
-                   int64_t *effective, double *losses) noexcept nogil:
-    """Train the jobs in parallel; return 0, or -1 when a thread could not get its buffers."""
-    cdef Py_ssize_t job
-    cdef int failed = 0
-    cdef Scratch *s
-    cdef int nthreads = workers if workers < n_jobs else <int>n_jobs
-    cdef RowLocks locks
-    row_locks_init(&locks)
-    with parallel(num_threads=nthreads):
-        s = new_scratch(c, max_len, nthreads, &locks)
-        for job in prange(n_jobs, schedule="dynamic"):
-            if s == NULL:
-                failed = 1  # every write stores the same value: no race that matters
-                continue
-            train_job(c, s, words, offsets, job_starts, job_alpha, job_seed, job, effective, losses)
-        free_scratch(s)
-    row_locks_destroy(&locks)
-    return -1 if failed else 0
 
 
 def replica_merge_check(float[:, ::1] shared, uint32_t n_rows, const float[:, ::1] change_a,
