@@ -100,6 +100,50 @@ def test_replica_syncs_add_every_threads_changes(n_rows, steps):
         native.replica_merge_check(shared, 3, change_a[:4], change_b)
 
 
+def splitmix64(state):
+    """The kernels' ``next_random``: returns (new state, output)."""
+    mask = (1 << 64) - 1
+    state = (state + 0x9E3779B97F4A7C15) & mask
+    z = ((state ^ (state >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    return state, z ^ (z >> 31)
+
+
+def reference_negatives(prob, alias, seed, n):
+    """n draws from the negatives' own stream of a job seeded ``seed`` (alias method)."""
+    _, state = splitmix64(seed ^ 0x6E65676174697665)
+    drawn = []
+    for _ in range(n):
+        state, r = splitmix64(state)
+        bucket = ((r >> 32) * len(prob)) >> 32
+        drawn.append(bucket if (r & 0xFFFFFFFF) < int(prob[bucket]) else int(alias[bucket]))
+    return drawn
+
+
+def test_negatives_are_drawn_ahead_in_order_from_their_own_stream(topic_corpus):
+    # the kernels draw negatives a few trainings before they are used, into a
+    # ring: the trainings must still take them in the order they were drawn,
+    # with no draw lost or taken twice when the ring wraps
+    _, sentences = topic_corpus
+    model = Word2Vec(vector_size=8, levels=[8], min_count=1, negative=7, workers=1, seed=1)
+    model.build_vocab(sentences)
+    trainer = model._native_trainer(False)
+    tables = model._sampling_tables()
+    taken = native.negatives_check(trainer, 12345, 37)
+    assert taken.shape == (37, 7)
+    assert taken.ravel().tolist() == reference_negatives(tables["alias_prob"], tables["alias_index"],
+                                                         12345, 37 * 7)
+    # and they follow count ** 0.75
+    many = native.negatives_check(trainer, 7, 40000).ravel()
+    counts = model.wv.expandos["count"].astype(np.float64)
+    np.testing.assert_allclose(np.bincount(many, minlength=len(counts)) / many.size,
+                               counts ** 0.75 / (counts ** 0.75).sum(), atol=0.004)
+    hs_only = Word2Vec(vector_size=8, levels=[8], min_count=1, hs=1, negative=0, workers=1)
+    hs_only.build_vocab(sentences)
+    with pytest.raises(ValueError, match="negative=0"):
+        native.negatives_check(hs_only._native_trainer(False), 1, 1)
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_saturated_scores_train_nothing(mode, topic_corpus):
     # word2vec.c and gensim skip an output row whose score is outside

@@ -688,7 +688,7 @@ cdef int train_chunk(const TrainConfig *c, const ByteTable *lookup, ChunkReader 
     if w2vm_fseek64(r.fp, start) != 0 or <int64_t>fread(r.text, 1, length, r.fp) != length:
         return -1
     r.text[length] = 10  # a sentinel line end closes the last line of the chunk
-    s.rng = seed
+    start_streams(c, s, seed)
     memset(s.loss, 0, sizeof(s.loss))
     for k in range(length + 1):
         ch = r.text[k]

@@ -167,7 +167,7 @@ ctypedef struct Scratch:
     float *hidden        # CBOW: mean/sum of the context rows; HogBatch: an output row's update
     float *error         # gradient accumulated for the input row(s); HogBatch: one row per context
     uint32_t *sentence   # the sentence after subsampling
-    uint32_t *outputs    # HogBatch: the target and the window's negatives
+    uint32_t *outputs    # one training's negatives (HogBatch: the target and the window's)
     # the output rows of one target (its Huffman path, or it and its negatives)
     uint32_t *row_ids    # NS: the target and its negatives
     float **rows         # (max_rows,)
@@ -177,7 +177,14 @@ ctypedef struct Scratch:
     float *grads         # (n_levels, level_stride) per-segment gradients, level-major
     float **context_rows # CBOW: the input rows of one window
     double loss[MAX_LEVELS]
-    uint64_t rng
+    uint64_t rng         # subsampling and window sizes (and HogBatch's negatives)
+    # Negative samples are drawn NEGATIVES_AHEAD trainings before they are used,
+    # from a stream of their own, into a ring: neg_ring[i & neg_mask] is draw i
+    uint64_t neg_rng
+    uint32_t *neg_ring
+    uint64_t neg_mask
+    uint64_t neg_drawn
+    uint64_t neg_used
     # with several threads: this thread's copies of the hottest output rows
     RowReplica ns_rows   # syn1neg rows of the most frequent words
     RowReplica hs_rows   # syn1 rows of the inner nodes next to the root
@@ -212,6 +219,15 @@ cdef enum:
     ROW_SYNC_UPDATES = 64
 
 cdef int64_t sync_trainings = SYNC_TRAININGS
+
+
+cdef enum:
+    # Negative samples are drawn this many trainings before they are used, and
+    # their rows (random, mostly not in cache) fetched meanwhile.
+    NEGATIVES_AHEAD = 2
+
+# keeps the negatives' random stream apart from the one for subsampling and windows
+cdef uint64_t NEGATIVES_STREAM = 0x6E65676174697665u
 
 
 def set_replica_sync_trainings(int64_t trainings):
@@ -488,16 +504,36 @@ cdef inline void train_targets(const TrainConfig *c, Scratch *s, const float *hi
             train_rows(c, s, hidden, n, alpha)
 
 
-cdef inline void draw_negatives(const TrainConfig *c, Scratch *s, uint32_t *out, int64_t n) noexcept nogil:
-    """Draw ``n`` negative words and start fetching their rows.
+cdef inline void start_streams(const TrainConfig *c, Scratch *s, uint64_t seed) noexcept nogil:
+    """Seed this thread's random streams for one job (or corpus-file chunk)."""
+    cdef uint64_t negatives_seed = seed ^ NEGATIVES_STREAM
+    s.rng = seed
+    s.neg_rng = next_random(&negatives_seed)
+    s.neg_drawn = 0
+    s.neg_used = 0
+    if c.negative:
+        top_up_negatives(c, s)
 
-    Drawing the negatives of a whole window before training it lets their
-    (random, mostly uncached) rows be fetched while the earlier pairs train.
-    """
-    cdef int64_t k
-    for k in range(n):
-        out[k] = draw_negative(c, &s.rng)
-        w2vm_prefetch_row(peek_row(&s.ns_rows, out[k], c.size), c.size)
+
+cdef inline void top_up_negatives(const TrainConfig *c, Scratch *s) noexcept nogil:
+    """Draw negatives until NEGATIVES_AHEAD trainings' worth wait, and start fetching their rows."""
+    cdef uint32_t w
+    cdef uint64_t ahead = <uint64_t>NEGATIVES_AHEAD * <uint64_t>c.negative
+    while s.neg_drawn - s.neg_used < ahead:
+        w = draw_negative(c, &s.neg_rng)
+        s.neg_ring[s.neg_drawn & s.neg_mask] = w
+        s.neg_drawn += 1
+        w2vm_prefetch_row(peek_row(&s.ns_rows, w, c.size), c.size)
+
+
+cdef inline uint32_t *take_negatives(const TrainConfig *c, Scratch *s) noexcept nogil:
+    """The next training's ``c.negative`` negatives, copied to ``s.outputs``."""
+    cdef int d
+    for d in range(c.negative):
+        s.outputs[d] = s.neg_ring[(s.neg_used + <uint64_t>d) & s.neg_mask]
+    s.neg_used += <uint64_t>c.negative
+    top_up_negatives(c, s)
+    return s.outputs
 
 
 cdef void sg_ns_window(const TrainConfig *c, Scratch *s, int64_t centre, int64_t lo, int64_t hi,
@@ -555,7 +591,7 @@ cdef void sg_ns_window(const TrainConfig *c, Scratch *s, int64_t centre, int64_t
 cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *words,
                             int64_t length, float alpha) noexcept nogil:
     """Subsample one sentence and train every (context, centre) pair in it; return the words kept."""
-    cdef int64_t i, j, n = 0, lo, hi, count, pair, k, last
+    cdef int64_t i, j, n = 0, lo, hi, count, k, last
     cdef uint32_t w
     cdef int reduced
     cdef int size = c.size
@@ -600,9 +636,6 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
             if hi - lo > 1:
                 sg_ns_window(c, s, i, lo, hi, alpha)
         elif c.sg:
-            if c.negative:
-                draw_negatives(c, s, s.outputs, (hi - lo - 1) * c.negative)
-            pair = 0
             for j in range(lo, hi):
                 if j == i:
                     continue
@@ -611,8 +644,8 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
                 # the context word's input row predicts the centre word
                 row = c.syn0 + <int64_t>s.sentence[j] * size
                 memset(s.error, 0, size * sizeof(float))
-                train_targets(c, s, row, s.sentence[i], alpha, s.outputs + pair * c.negative)
-                pair += 1
+                train_targets(c, s, row, s.sentence[i], alpha,
+                              take_negatives(c, s) if c.negative else NULL)
                 w2vm_axpy(1.0, s.error, row, size)
         else:
             count = 0
@@ -626,9 +659,8 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
             if c.cbow_mean:
                 w2vm_scale(1.0 / count, s.hidden, size)
             memset(s.error, 0, size * sizeof(float))
-            if c.negative:
-                draw_negatives(c, s, s.outputs, c.negative)
-            train_targets(c, s, s.hidden, s.sentence[i], alpha, s.outputs)
+            train_targets(c, s, s.hidden, s.sentence[i], alpha,
+                          take_negatives(c, s) if c.negative else NULL)
             if not c.cbow_mean:
                 # a summed hidden layer spreads its error over the summed rows
                 w2vm_scale(1.0 / count, s.error, size)
@@ -673,6 +705,7 @@ cdef Scratch *new_scratch(const TrainConfig *c, int64_t max_sentence_length, int
     cdef Scratch *s = <Scratch *>calloc(1, sizeof(Scratch))
     cdef uint32_t n_rows, n_ns = 0, n_hs = 0
     cdef int64_t max_rows
+    cdef uint64_t ring
     if s == NULL:
         return NULL
     if nthreads > 1:
@@ -690,8 +723,17 @@ cdef Scratch *new_scratch(const TrainConfig *c, int64_t max_sentence_length, int
     # HogBatch keeps one error row per context word of a window
     s.error = <float *>malloc(c.size * (2 * c.window if c.hogbatch else 1) * sizeof(float))
     s.sentence = <uint32_t *>malloc((max_sentence_length + 1) * sizeof(uint32_t))
-    # the negatives of every context pair of a window, drawn ahead
-    s.outputs = <uint32_t *>malloc((2 * c.window * c.negative + 1) * sizeof(uint32_t))
+    # one training's negatives (HogBatch: and the target)
+    s.outputs = <uint32_t *>malloc((c.negative + 1) * sizeof(uint32_t))
+    if c.negative:
+        ring = 1
+        while ring < <uint64_t>NEGATIVES_AHEAD * <uint64_t>c.negative:
+            ring *= 2
+        s.neg_ring = <uint32_t *>malloc(ring * sizeof(uint32_t))
+        s.neg_mask = ring - 1
+        if s.neg_ring == NULL:
+            free_scratch(s)
+            return NULL
     max_rows = (c.max_path if c.max_path > c.negative else c.negative) + 1
     s.row_ids = <uint32_t *>malloc(max_rows * sizeof(uint32_t))
     s.rows = <float **>malloc(max_rows * sizeof(float *))
@@ -715,6 +757,7 @@ cdef void free_scratch(Scratch *s) noexcept nogil:
         free_replica(&s.ns_rows)
         free_replica(&s.hs_rows)
         free(s.outputs)
+        free(s.neg_ring)
         free(s.row_ids)
         free(s.rows)
         free(s.labels)
@@ -877,7 +920,7 @@ cdef void train_job(const TrainConfig *c, Scratch *s, const uint32_t *words,
     """Train job ``job`` of a chunk; store its effective words and its loss per level."""
     cdef int64_t k, done = 0
     cdef int j
-    s.rng = job_seed[job]
+    start_streams(c, s, job_seed[job])
     memset(s.loss, 0, sizeof(s.loss))
     for k in range(job_starts[job], job_starts[job + 1]):
         done = done + train_sentence(c, s, words + offsets[k], offsets[k + 1] - offsets[k],
@@ -935,6 +978,41 @@ def replica_merge_check(float[:, ::1] shared, uint32_t n_rows, const float[:, ::
     finally:
         free_replica(&a)
         free_replica(&b)
+        row_locks_destroy(&locks)
+
+
+def negatives_check(Trainer trainer, uint64_t seed, int64_t trainings):
+    """The negatives that the first ``trainings`` trainings of a job seeded ``seed`` take.
+
+    For tests: runs ``start_streams`` and ``take_negatives`` of a one-thread
+    scratch on ``trainer``'s tables and returns a (trainings, negative) uint32
+    array, in the order the trainings take them.
+    """
+    cdef const TrainConfig *c = &trainer.cfg
+    cdef Scratch *s
+    cdef RowLocks locks
+    cdef int64_t t
+    cdef int d
+    if c.negative == 0:
+        raise ValueError("the trainer has no negative sampling (negative=0)")
+    if trainings < 0:
+        raise ValueError(f"trainings must be >= 0, got {trainings}")
+    out_arr = np.zeros((trainings, c.negative), dtype=np.uint32)
+    cdef uint32_t[:, ::1] out = out_arr
+    cdef uint32_t *taken
+    row_locks_init(&locks)
+    s = new_scratch(c, 1, 1, &locks)
+    try:
+        if s == NULL:
+            raise MemoryError()
+        start_streams(c, s, seed)
+        for t in range(trainings):
+            taken = take_negatives(c, s)
+            for d in range(c.negative):
+                out[t, d] = taken[d]
+        return out_arr
+    finally:
+        free_scratch(s)
         row_locks_destroy(&locks)
 
 
