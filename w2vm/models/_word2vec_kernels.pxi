@@ -11,7 +11,8 @@
 # costs one full-length dot and one full-length fused update whatever the number
 # of levels.
 #
-# Each job draws its random numbers from its own stream, seeded by Python from
+# Each job draws its random numbers from streams of its own (one for subsampling
+# and window sizes, one for negative samples), seeded by Python from
 # ``(seed, epoch, job)``, so ``workers=1`` is bit-reproducible and the result
 # does not depend on which thread ran which job.
 
@@ -223,7 +224,10 @@ cdef int64_t sync_trainings = SYNC_TRAININGS
 
 cdef enum:
     # Negative samples are drawn this many trainings before they are used, and
-    # their rows (random, mostly not in cache) fetched meanwhile.
+    # their rows (random, mostly not in cache) fetched meanwhile. Asking for a
+    # whole window's negatives at once (about 200 cache lines, more than a core
+    # keeps in flight) stalled, and CBOW's came just before use; 2 made CBOW NS
+    # 8-10 % faster, 1 and 4 measured the same (benchmarks/README.md).
     NEGATIVES_AHEAD = 2
 
 # keeps the negatives' random stream apart from the one for subsampling and windows
