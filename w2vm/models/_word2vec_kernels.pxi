@@ -168,7 +168,7 @@ ctypedef struct Scratch:
     float *hidden        # CBOW: mean/sum of the context rows; HogBatch: an output row's update
     float *error         # gradient accumulated for the input row(s); HogBatch: one row per context
     uint32_t *sentence   # the sentence after subsampling
-    uint32_t *outputs    # one training's negatives (HogBatch: the target and the window's)
+    uint32_t *outputs    # one training's negatives (HogBatch: the target, then the window's)
     # the output rows of one target (its Huffman path, or it and its negatives)
     uint32_t *row_ids    # NS: the target and its negatives
     float **rows         # (max_rows,)
@@ -178,7 +178,7 @@ ctypedef struct Scratch:
     float *grads         # (n_levels, level_stride) per-segment gradients, level-major
     float **context_rows # CBOW: the input rows of one window
     double loss[MAX_LEVELS]
-    uint64_t rng         # subsampling and window sizes (and HogBatch's negatives)
+    uint64_t rng         # subsampling and window sizes
     # Negative samples are drawn NEGATIVES_AHEAD trainings before they are used,
     # from a stream of their own, into a ring: neg_ring[i & neg_mask] is draw i
     uint64_t neg_rng
@@ -530,14 +530,14 @@ cdef inline void top_up_negatives(const TrainConfig *c, Scratch *s) noexcept nog
         w2vm_prefetch_row(peek_row(&s.ns_rows, w, c.size), c.size)
 
 
-cdef inline uint32_t *take_negatives(const TrainConfig *c, Scratch *s) noexcept nogil:
-    """The next training's ``c.negative`` negatives, copied to ``s.outputs``."""
+cdef inline uint32_t *take_negatives(const TrainConfig *c, Scratch *s, uint32_t *out) noexcept nogil:
+    """Copy the next training's ``c.negative`` negatives to ``out``; return ``out``."""
     cdef int d
     for d in range(c.negative):
-        s.outputs[d] = s.neg_ring[(s.neg_used + <uint64_t>d) & s.neg_mask]
+        out[d] = s.neg_ring[(s.neg_used + <uint64_t>d) & s.neg_mask]
     s.neg_used += <uint64_t>c.negative
     top_up_negatives(c, s)
-    return s.outputs
+    return out
 
 
 cdef void sg_ns_window(const TrainConfig *c, Scratch *s, int64_t centre, int64_t lo, int64_t hi,
@@ -558,14 +558,16 @@ cdef void sg_ns_window(const TrainConfig *c, Scratch *s, int64_t centre, int64_t
     cdef float *out_row
     cdef const float *in_row
     cdef float *err
+    # the target, then the window's negatives but those equal to it (in place:
+    # n_out never passes the negative being read)
     s.outputs[n_out] = target
     n_out += 1
-    for d in range(c.negative):
-        w = draw_negative(c, &s.rng)
+    take_negatives(c, s, s.outputs + 1)
+    for d in range(1, c.negative + 1):
+        w = s.outputs[d]
         if w != target:
             s.outputs[n_out] = w
             n_out += 1
-            w2vm_prefetch_row(peek_row(&s.ns_rows, w, size), size)
     n_ctx = hi - lo - 1
     memset(s.error, 0, n_ctx * size * sizeof(float))
     for o in range(n_out):
@@ -649,7 +651,7 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
                 row = c.syn0 + <int64_t>s.sentence[j] * size
                 memset(s.error, 0, size * sizeof(float))
                 train_targets(c, s, row, s.sentence[i], alpha,
-                              take_negatives(c, s) if c.negative else NULL)
+                              take_negatives(c, s, s.outputs) if c.negative else NULL)
                 w2vm_axpy(1.0, s.error, row, size)
         else:
             count = 0
@@ -664,7 +666,7 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
                 w2vm_scale(1.0 / count, s.hidden, size)
             memset(s.error, 0, size * sizeof(float))
             train_targets(c, s, s.hidden, s.sentence[i], alpha,
-                          take_negatives(c, s) if c.negative else NULL)
+                          take_negatives(c, s, s.outputs) if c.negative else NULL)
             if not c.cbow_mean:
                 # a summed hidden layer spreads its error over the summed rows
                 w2vm_scale(1.0 / count, s.error, size)
@@ -1011,7 +1013,7 @@ def negatives_check(Trainer trainer, uint64_t seed, int64_t trainings):
             raise MemoryError()
         start_streams(c, s, seed)
         for t in range(trainings):
-            taken = take_negatives(c, s)
+            taken = take_negatives(c, s, s.outputs)
             for d in range(c.negative):
                 out[t, d] = taken[d]
         return out_arr
