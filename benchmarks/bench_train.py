@@ -104,6 +104,12 @@ def _runs():
             runs.append(Run(f"w2vm-{mode}-{algo}", "w2vm", mode, levels=L, default=core, **params))
             runs.append(Run(f"gensim-{mode}-{algo}", "gensim", mode, default=core,
                             note=GENSIM_FILE_SCHEDULE if mode == "file" else "", **params))
+            # the thread-scaling target is workers=2 over workers=1, for every algorithm and mode
+            note = "workers=1: thread scaling"
+            if algo == "cbow-hs" and mode == "file":
+                note += ", and cbow-hs quality without replica syncs"
+            runs.append(Run(f"w2vm-{mode}-{algo}-w1", "w2vm", mode, levels=L, workers=1,
+                            default=algo == "sg-ns", note=note, **params))
     runs += [
         Run("w2vm-file-sg-ns-hogbatch", "w2vm", "file", levels=L, hogbatch=True, default=True,
             note="HogBatch: one set of negatives per window"),
@@ -117,18 +123,8 @@ def _runs():
             note="single level: the cost of the Matryoshka levels"),
         Run("w2vm-iter-sg-ns-L100", "w2vm", "iter", levels=(100,),
             note="single level: the cost of the Matryoshka levels"),
-        Run("w2vm-file-sg-ns-w1", "w2vm", "file", levels=L, workers=1, default=True,
-            note="workers=1: thread scaling"),
-        Run("w2vm-iter-sg-ns-w1", "w2vm", "iter", levels=L, workers=1, default=True,
-            note="workers=1: thread scaling"),
         Run("gensim-file-sg-ns-w1", "gensim", "file", workers=1,
             note="workers=1: thread scaling, and gensim's corpus_file quality with the schedule as given"),
-        Run("w2vm-file-cbow-ns-w1", "w2vm", "file", sg=0, levels=L, workers=1,
-            note="workers=1: thread scaling"),
-        Run("w2vm-file-sg-hs-w1", "w2vm", "file", hs=1, negative=0, levels=L, workers=1,
-            note="workers=1: thread scaling"),
-        Run("w2vm-file-cbow-hs-w1", "w2vm", "file", sg=0, hs=1, negative=0, levels=L, workers=1,
-            note="workers=1: thread scaling, and cbow-hs quality without replica syncs"),
         Run("gensim-file-cbow-hs-w1", "gensim", "file", sg=0, hs=1, negative=0, workers=1,
             note="workers=1: thread scaling, and gensim's corpus_file quality with the schedule as given"),
         Run("w2vm-file-cbow-hs-L100", "w2vm", "file", sg=0, hs=1, negative=0, levels=(100,),
