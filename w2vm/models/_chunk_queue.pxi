@@ -55,7 +55,8 @@ cdef class ChunkQueue:
     closed and empty, or aborted. The threads take the jobs in the order they
     were put (with ``workers=1`` the result depends on the jobs alone, not on
     how they were cut into chunks) and do not wait for each other between
-    chunks. :meth:`Trainer.train_chunk` is one chunk through a queue of its own. No sentence may be longer than ``max_sentence_words``.
+    chunks. :meth:`Trainer.train_chunk` is one chunk through a queue of its
+    own. No sentence may be longer than ``max_sentence_words``.
     """
     cdef Trainer trainer
     cdef int workers
