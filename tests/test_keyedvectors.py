@@ -305,7 +305,9 @@ def test_knn_chunks_large_batches(kv, data, monkeypatch):
     monkeypatch.setattr(_kv_search, "SCORE_BUDGET_BYTES", 4 * N * 7)  # 7 queries per chunk
     chunked = kv.knn(keys, k=4)
     np.testing.assert_array_equal(full[0], chunked[0])
-    np.testing.assert_array_equal(full[1], chunked[1])
+    # BLAS may round a 7-row product differently from a full-batch one (blocking
+    # depends on the matrix shape), so scores agree to float32 precision, not bits.
+    np.testing.assert_allclose(full[1], chunked[1], rtol=1e-6, atol=1e-6)
 
 
 def test_zero_vectors_do_not_produce_nan():
