@@ -41,6 +41,10 @@ def test_tutorial_import_line_and_common_texts():
         open(name, "w").close()
     import os
     assert not os.path.exists(name)
+    # the converters' old path still works
+    from w2vm.io.gensim_compat import from_gensim
+    from w2vm.models.gensim_compat import from_gensim as moved
+    assert from_gensim is moved
 
 
 # ------------------------------------------------------------- 2. callbacks

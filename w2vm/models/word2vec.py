@@ -392,8 +392,15 @@ class Word2Vec:
         tokens up in it when every key can be encoded, and in ``key_to_index``
         otherwise (``None``).
         """
+        keys = self.wv.index_to_key
+        if not all(type(key) is str for key in keys):
+            # e.g. int keys added with wv.add_vectors: only the dict lookup knows them
+            if required:
+                raise TypeError("training from corpus_file needs str keys; this vocabulary has other "
+                                "keys (e.g. ints): train from an iterable instead")
+            return None
         try:
-            return native.ByteVocab.from_keys(self.wv.index_to_key)
+            return native.ByteVocab.from_keys(keys)
         except UnicodeEncodeError:
             if required:
                 raise
@@ -560,6 +567,8 @@ class Word2Vec:
                                                       **common)
                 loss = np.zeros(len(self.levels), dtype=np.float64)
                 examples = raw = effective = 0
+                # progress ticks may come before the epoch's first chunk is done
+                self.current_epoch_loss = loss.tolist() if compute_loss else None
                 # closed at once if a progress callback raises: the training
                 # threads must stop before the caller sees the error
                 with contextlib.closing(steps):

@@ -4,7 +4,8 @@
 ``get_tmpfile`` and ``temporary_file``, so that an example runs after
 ``gensim`` becomes ``w2vm`` in its imports. ``datapath`` finds gensim's test
 files (``lee_background.cor``, ``questions-words.txt`` ...) in gensim's
-installation when gensim is installed: w2vm does not ship them.
+installation when gensim is installed, and ``lee_corpus_list`` is gensim's:
+w2vm does not ship them.
 
 >>> from w2vm.models import Word2Vec
 >>> from w2vm.test.utils import common_texts, get_tmpfile
@@ -16,7 +17,7 @@ import os
 import shutil
 import tempfile
 
-__all__ = ["common_texts", "datapath", "get_tmpfile", "temporary_file"]
+__all__ = ["common_texts", "datapath", "get_tmpfile", "temporary_file", "lee_corpus_list"]
 
 common_texts = [
     ["human", "interface", "computer"],
@@ -63,3 +64,14 @@ def temporary_file(name=""):
         yield os.path.join(folder, name)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def __getattr__(name):
+    # gensim's tokenised Lee corpus, read from gensim's test data on first use
+    if name == "lee_corpus_list":
+        try:
+            from gensim.test.utils import lee_corpus_list
+        except ImportError:
+            raise AttributeError("lee_corpus_list is gensim's test data: install gensim to use it") from None
+        return lee_corpus_list
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
