@@ -6,8 +6,6 @@ cross modules (and the side-by-side checks against gensim) here.
 """
 import logging
 import pickle
-import subprocess
-import sys
 import threading
 
 import numpy as np
@@ -186,16 +184,15 @@ def test_gensim_files_and_objects_convert_both_ways(tmp_path):
     np.testing.assert_array_equal(kv.vectors, theirs.wv.vectors)
 
 
-def test_cli_converts_a_gensim_model_into_a_trainable_w2vm_model(tmp_path):
+def test_cli_converts_a_gensim_model_into_a_trainable_w2vm_model(tmp_path, capsys):
     gensim = pytest.importorskip("gensim")
+    from w2vm.cli import main
     from w2vm.models import Word2Vec
     theirs = gensim.models.Word2Vec(SENTENCES, vector_size=8, min_count=1, workers=1, epochs=1)
     theirs.save(str(tmp_path / "old.model"))
-    run = [sys.executable, "-m", "w2vm", "convert", str(tmp_path / "old.model"), str(tmp_path / "new")]
-    refused = subprocess.run(run, capture_output=True, text=True)
-    assert refused.returncode == 2 and "--from gensim" in refused.stderr
-    done = subprocess.run(run + ["--from", "gensim"], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    args = ["convert", str(tmp_path / "old.model"), str(tmp_path / "new")]
+    assert main(args) == 2 and "--from gensim" in capsys.readouterr().err
+    assert main(args + ["--from", "gensim"]) == 0, capsys.readouterr().err
     model = Word2Vec.load(str(tmp_path / "new"))
     np.testing.assert_array_equal(model.wv.vectors, theirs.wv.vectors)
     model.train(SENTENCES, total_examples=len(SENTENCES), epochs=1)
@@ -211,10 +208,10 @@ def test_empty_vocabulary_is_a_runtime_error_and_a_value_error(caplog):
     assert issubclass(ModelStateError, RuntimeError) and issubclass(ModelStateError, ValueError)
     with caplog.at_level(logging.WARNING, logger="w2vm"):
         model = small_model(hs=1, negative=5, epochs=1)
-        assert any("both hierarchical softmax and negative sampling" in r.getMessage() for r in caplog.records)
+        assert any("Both hierarchical softmax and negative sampling" in r.getMessage() for r in caplog.records)
         caplog.clear()
         model.train(SENTENCES, total_examples=len(SENTENCES), epochs=1)  # starts again at alpha
-        assert any("higher than" in r.getMessage() for r in caplog.records)
+        assert any("Effective 'alpha' higher than previous" in r.getMessage() for r in caplog.records)
 
 
 # ------------------------------------------------------------- 12. add_vectors then train/save

@@ -77,6 +77,18 @@ def _is_one_shot(iterable):
             f"the corpus must be an iterable of token lists, got {type(iterable).__name__}") from None
 
 
+class _ClassOnlyMethod(classmethod):
+    """A classmethod that refuses to be called on an instance, as gensim's ``Word2Vec.load`` does:
+    ``model.load(path)`` returns a new model and leaves ``model`` as it was, which reads as if
+    it loaded into ``model``."""
+
+    def __get__(self, instance, owner=None):
+        if instance is not None:
+            raise AttributeError(f"{type(instance).__name__}.load is called on the class and returns a "
+                                 f"new model: model = {type(instance).__name__}.load(path)")
+        return super().__get__(instance, owner)
+
+
 class Word2Vec:
     """Train word2vec (skip-gram or CBOW; negative sampling and/or hierarchical
     softmax) so that every prefix ``v[:m]``, ``m`` in ``levels``, is a good embedding.
@@ -443,12 +455,12 @@ class Word2Vec:
 
     def _check_training_sanity(self, start_alpha):
         """gensim's warnings before training: both output layers on; a learning rate going back up."""
+        # gensim's wording, which users' log filters and tests look for
         if self.hs and self.negative:
-            logger.warning("both hierarchical softmax and negative sampling are activated (hs=1, "
-                           "negative=%d): this is probably a mistake; set hs=0 or negative=0",
-                           self.negative)
+            logger.warning("Both hierarchical softmax and negative sampling are activated. This is probably "
+                           "a mistake. You should set either 'hs=0' or 'negative=0' to disable one of them.")
         if start_alpha > self.min_alpha_yet_reached:
-            logger.warning("effective alpha %g is higher than the %g reached by previous training",
+            logger.warning("Effective 'alpha' higher than previous training cycles (%g after %g)",
                            start_alpha, self.min_alpha_yet_reached)
 
     # ------------------------------------------------------------------ training
@@ -741,7 +753,7 @@ class Word2Vec:
         self._sync_output_layers()
         model_files.save_model(self, check_base(base), omit=omit)
 
-    @classmethod
+    @_ClassOnlyMethod
     def load(cls, fname=None, mmap=None, *, base=None, rethrow=False, **kwargs):
         """Load a model written by :meth:`save` (or a vectors-only base, e.g. word2vec-matryoshka's).
 
