@@ -40,9 +40,9 @@ class RecordingTrainer:
         puts = self.puts
 
         class RecordingQueue:
-            def put(self, words, sentence_offsets, job_starts, job_alpha, job_seed):
+            def put(self, words, sentence_offsets, job_starts, job_alpha, job_seed, **kwargs):
                 puts.append((np.array(words), len(job_starts) - 1, np.array(job_alpha)))
-                return chunk_queue.put(words, sentence_offsets, job_starts, job_alpha, job_seed)
+                return chunk_queue.put(words, sentence_offsets, job_starts, job_alpha, job_seed, **kwargs)
 
             def __getattr__(self, name):
                 return getattr(chunk_queue, name)
@@ -72,7 +72,9 @@ def test_iterable_epoch_keeps_chunks_under_the_word_cap(monkeypatch):
     # the learning rate falls across chunks
     alphas = np.concatenate([a for _, _, a in trainer.puts])
     assert np.all(np.diff(alphas) <= 0) and alphas[0] == pytest.approx(0.025)
-    assert [s.alpha for s in steps] == [a[-1] for _, _, a in trainer.puts]
+    # each step reports the rate the schedule has reached after its chunk
+    done = np.cumsum([s.raw_words for s in steps])
+    assert [s.alpha for s in steps] == Schedule(0.025, 0.0001, total).alpha(done).tolist()
 
 
 def _chunk(words, lengths, jobs):
@@ -243,3 +245,48 @@ def test_index_file_cuts_at_line_starts_and_counts_exactly(tmp_path, block_bytes
             for start, end, n in zip(starts[:-1], starts[1:], raw_words):
                 assert len(data[start:end].decode().split()) == n
             assert raw_words.sum() == len(data.decode().split())
+
+
+@pytest.mark.parametrize("source", ["iterable", "corpus_file"])
+def test_progress_is_reported_while_a_chunk_trains(source, tmp_path):
+    # One chunk (iterable: 8 jobs; file: one native call over 5 file chunks) that trains for a
+    # few hundred milliseconds: the progress callback must see the words of finished jobs or
+    # file chunks while it runs, not only when the whole chunk or call is done.
+    from w2vm import Word2Vec
+
+    rng = np.random.default_rng(0)
+    sentences = [[f"w{x}" for x in rng.integers(0, 500, 20)] for _ in range(2500)]
+    corpus = dict(corpus_iterable=sentences)
+    if source == "corpus_file":
+        path = tmp_path / "corpus.txt"
+        path.write_text("\n".join(" ".join(s) for s in sentences) + "\n")
+        corpus = dict(corpus_file=str(path))
+    model = Word2Vec(vector_size=64, window=10, negative=20, min_count=1, workers=1, sample=0,
+                     batch_words=6250, sg=1)
+    model.build_vocab(**corpus)
+    total = model.corpus_total_words
+    seen = []
+    model.train(**corpus, total_examples=model.corpus_count, total_words=total, epochs=1,
+                progress=lambda done, all_words: seen.append(done))
+    assert seen[-1] == total
+    assert all(a < b for a, b in zip(seen, seen[1:]))
+    assert any(0 < done < total for done in seen), seen
+
+
+def test_chunk_queue_counts_the_raw_words_of_finished_jobs():
+    model = _model_of({"a": 0, "b": 1})
+    trainer = model._native_trainer(False)
+    queue = trainer.chunk_queue(1, 2, max_sentence_words=10)
+    words = np.array([0, 1, 0, 1], dtype=np.uint32)
+    queue.put(words, np.array([0, 2, 4], dtype=np.int64), np.array([0, 1, 2], dtype=np.int64),
+              np.full(2, 0.025, dtype=np.float32), np.array([1, 2], dtype=np.uint64),
+              job_raw_words=np.array([5, 7], dtype=np.int64))
+    assert not queue.wait(timeout=0.0)  # nothing trains before run()
+    queue.close()
+    queue.run()
+    assert queue.wait(timeout=0.0) and queue.wait_for_room(timeout=0.0)
+    assert queue.raw_words_trained == 12
+    with pytest.raises(ValueError, match="job_raw_words"):
+        trainer.chunk_queue(1, 2, 10).put(words, np.array([0, 4], dtype=np.int64),
+                                          np.array([0, 1], dtype=np.int64), np.full(1, 0.025, np.float32),
+                                          np.array([1], dtype=np.uint64), job_raw_words=np.array([1, 2]))

@@ -386,3 +386,73 @@ def test_knn_mask_and_vector_batch(kv, data):
     batch = kv.most_similar_batch(vectors[:2], topn=3, restrict_vocab=mask)
     assert [k for k, _ in batch[0]] == [keys[i] for i in kv.knn(vectors[:1], k=3, restrict_vocab=mask)[0][0]]
     assert kv.knn(np.zeros((0, D)), k=3)[0].shape == (0, 3)
+
+
+# ------------------------------------------------------------- gensim parity
+def _parity_kv():
+    from w2vm import KeyedVectors
+    rng = np.random.default_rng(0)
+    kv = KeyedVectors(6, levels=[3, 6])
+    kv.add_vectors([f"k{i}" for i in range(20)], rng.normal(size=(20, 6)).astype(np.float32),
+                   extras={"count": np.arange(20)[::-1] * 3})
+    return kv
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_word2vec_format_vectors_are_writable(tmp_path, binary):
+    from w2vm import KeyedVectors
+    kv = _parity_kv()
+    kv.save_word2vec_format(str(tmp_path / "v"), binary=binary)
+    loaded = KeyedVectors.load_word2vec_format(str(tmp_path / "v"), binary=binary)
+    loaded.vectors[0] = 0
+    assert not loaded.vectors[0].any()
+
+
+def test_save_word2vec_format_append_and_sort_attr(tmp_path):
+    from w2vm import KeyedVectors
+    kv = _parity_kv()
+    kv.set_vecattr(kv.index_to_key, "rank", np.arange(20))
+    path = str(tmp_path / "v.txt")
+    kv.save_word2vec_format(path, sort_attr="rank", total_vec=40)
+    kv.save_word2vec_format(path, append=True, write_header=False)
+    lines = open(path).read().splitlines()
+    assert lines[0] == "40 6" and len(lines) == 41
+    assert lines[1].split()[0] == "k19" and lines[21].split()[0] == "k0"  # rank descending, then count
+    with pytest.warns(UserWarning, match="duplicate keys"):
+        both = KeyedVectors.load_word2vec_format(path)
+    assert len(both) == 20  # each key once: its first vector kept
+    with pytest.raises(ValueError, match="no such per-key attribute"):
+        kv.save_word2vec_format(path, fvocab=str(tmp_path / "vocab"), sort_attr="missing")
+
+
+def test_vectors_for_all_keeps_present_keys_once_in_order():
+    kv = _parity_kv()
+    out = kv.vectors_for_all(["k3", "nope", "k1", "k3"], copy_vecattrs=True)
+    assert out.index_to_key == ["k3", "k1"] and out.levels == kv.levels
+    np.testing.assert_array_equal(out.vectors, kv[["k3", "k1"]])
+    assert list(out.expandos["count"]) == [kv.get_vecattr("k3", "count"), kv.get_vecattr("k1", "count")]
+
+
+def test_wmdistance_solves_the_transport_problem_exactly():
+    from w2vm import KeyedVectors
+    kv = KeyedVectors(2)
+    kv.add_vectors(["a", "b", "c"], np.array([[0, 0], [3, 4], [6, 8]], dtype=np.float32))
+    # half of "a" moves to "b" (5) and half to "c" (10)
+    assert kv.wmdistance(["a"], ["b", "c"], norm=False) == pytest.approx(7.5)
+    assert kv.wmdistance(["b", "c"], ["a", "x"], norm=False) == pytest.approx(7.5)
+    assert kv.wmdistance(["a", "b"], ["a", "b"]) == 0.0
+    assert kv.wmdistance(["x"], ["a"]) == float("inf")
+    m = _parity_kv()
+    d1, d2 = ["k1", "k2", "k3"], ["k4", "k2", "k9", "k9"]
+    assert m.wmdistance(d1, d2) == pytest.approx(m.wmdistance(d2, d1))
+    assert 0 < m.wmdistance(d1, d2, level=3)
+
+
+def test_pseudorandom_weak_vector_matches_gensims_scale():
+    from w2vm.models.keyedvectors import REAL, pseudorandom_weak_vector
+    v = pseudorandom_weak_vector(50, seed_string="word", hashfxn=lambda s: 12345)
+    assert v.dtype == REAL == np.float32 and np.all(np.abs(v) <= 0.5 / 50)
+    np.testing.assert_array_equal(v, pseudorandom_weak_vector(50, seed_string="x", hashfxn=lambda s: 12345))
+    gensim = pytest.importorskip("gensim")
+    from gensim.models.keyedvectors import pseudorandom_weak_vector as theirs
+    np.testing.assert_array_equal(v, theirs(50, seed_string="word", hashfxn=lambda s: 12345))

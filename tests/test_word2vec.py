@@ -540,9 +540,10 @@ def test_compute_loss_decreases_and_is_per_level(topic_corpus):
         assert history.shape == (3, 2)
         assert np.all(history > 0)
         assert history[-1, 1] < history[0, 1], mode  # full level improves
-        assert model.get_latest_training_loss() == pytest.approx(history.sum())
+        # gensim's meaning: the full-dimension level's loss since the start of the call
+        assert model.get_latest_training_loss() == pytest.approx(history[:, -1].sum())
         model.train(sentences, total_examples=len(sentences), epochs=1)
-        assert model.get_latest_training_loss() == pytest.approx(sum(model.loss_history[-1]))
+        assert model.get_latest_training_loss() == pytest.approx(model.loss_history[-1][-1])
 
 
 def test_callbacks_progress_and_logging(topic_corpus, caplog):
@@ -741,3 +742,115 @@ def test_load_a_vectors_only_base_and_train_on(tmp_path, topic_corpus):
     mapped = Word2Vec.load(str(tmp_path / "vectors"), mmap="r")
     with pytest.raises(ValueError, match="read-only"):
         mapped.train(sentences, total_examples=len(sentences), epochs=1)
+
+
+# ------------------------------------------------------------- gensim's vectors_lockf
+@pytest.mark.parametrize("mode", MODES + [pytest.param(dict(sg=1, hs=0, negative=5, hogbatch=True), id="hogbatch")])
+@pytest.mark.parametrize("source", ["iterable", "corpus_file"])
+def test_a_row_locked_at_zero_never_changes(mode, source, topic_corpus, tmp_path):
+    _, sentences = topic_corpus
+    sentences = sentences[:300]
+    corpus = dict(corpus_iterable=sentences)
+    if source == "corpus_file":
+        path = tmp_path / "corpus.txt"
+        path.write_text("\n".join(" ".join(s) for s in sentences) + "\n")
+        corpus = dict(corpus_file=str(path))
+    model = Word2Vec(vector_size=8, levels=[4, 8], min_count=1, workers=2, seed=5, **mode)
+    model.build_vocab(**corpus)
+    model.wv.vectors_lockf = np.ones(len(model.wv), dtype=np.float32)
+    model.wv.vectors_lockf[[0, 3]] = 0.0
+    before = model.wv.vectors.copy()
+    model.train(**corpus, total_examples=model.corpus_count, total_words=model.corpus_total_words, epochs=2)
+    np.testing.assert_array_equal(model.wv.vectors[[0, 3]], before[[0, 3]])
+    assert not np.array_equal(model.wv.vectors[1], before[1])
+
+
+def test_lock_factors_of_one_train_exactly_as_without_them(topic_corpus):
+    _, sentences = topic_corpus
+    runs = []
+    for lockf in (None, "ones", "half"):
+        model = Word2Vec(vector_size=8, min_count=1, workers=1, seed=9, epochs=1)
+        model.build_vocab(sentences[:200])
+        if lockf == "ones":
+            model.wv.vectors_lockf = np.ones(len(model.wv), dtype=np.float32)
+        elif lockf == "half":
+            model.wv.vectors_lockf = np.array([1.0, 0.5], dtype=np.float32)  # gensim's i % len rule
+        model.train(sentences[:200], total_examples=200, epochs=1)
+        runs.append(model.wv.vectors.copy())
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0][1::2], runs[2][1::2])
+
+
+def test_intersect_word2vec_format_seeds_and_freezes_pretrained_vectors(topic_corpus, tmp_path):
+    _, sentences = topic_corpus
+    model = Word2Vec(vector_size=8, min_count=1, workers=1, seed=2)
+    model.build_vocab(sentences[:200])
+    pretrained = np.arange(16, dtype=np.float32).reshape(2, 8) / 100
+    path = tmp_path / "pretrained.txt"
+    path.write_text("3 8\n" + "\n".join(f"{w} " + " ".join(map(str, v))
+                                        for w, v in [("t0w0", pretrained[0]), ("unknown", pretrained[1]),
+                                                     ("t1w1", pretrained[1])]) + "\n")
+    assert model.wv.intersect_word2vec_format(str(path)) == 2
+    assert "unknown" not in model.wv
+    np.testing.assert_array_equal(model.wv["t0w0"], pretrained[0])
+    model.train(sentences[:200], total_examples=200, epochs=2)
+    np.testing.assert_array_equal(model.wv["t1w1"], pretrained[1])
+    assert model.wv.vectors_lockf[model.wv.get_index("t1w1")] == 0.0
+    model.build_vocab([["brand", "new"]], update=True)  # new rows train normally
+    assert model.wv.vectors_lockf[-1] == 1.0 and len(model.wv.vectors_lockf) == len(model.wv)
+
+
+# ------------------------------------------------------------- gensim's vocabulary steps
+def test_scan_prepare_vocab_dry_run_reports_like_gensim(topic_corpus):
+    _, sentences = topic_corpus
+    model = Word2Vec(vector_size=8, min_count=1, workers=1, sample=1e-2)
+    total_words, corpus_count = model.scan_vocab(sentences)
+    assert (total_words, corpus_count) == (sum(map(len, sentences)), len(sentences))
+    report = model.prepare_vocab(dry_run=True, min_count=1)
+    assert not len(model.wv) and report["num_retained_words"] == 96
+    report = model.prepare_vocab()
+    assert len(model.wv) == 96 and report["memory"] == model.estimate_memory()
+    gensim = pytest.importorskip("gensim")
+    theirs = gensim.models.Word2Vec(vector_size=8, min_count=1, workers=1, sample=1e-2)
+    theirs.scan_vocab(sentences)
+    expected = theirs.prepare_vocab(dry_run=True)
+    for key in ("drop_unique", "retain_total", "downsample_unique", "num_retained_words"):
+        assert report[key] == expected[key], key
+    assert abs(report["downsample_total"] - expected["downsample_total"]) <= 1
+    assert model.estimate_memory(vocab_size=1000) == theirs.estimate_memory(vocab_size=1000)
+
+
+def test_reset_from_shares_the_vocabulary_with_fresh_weights(topic_corpus):
+    _, sentences = topic_corpus
+    trained = Word2Vec(sentences[:200], vector_size=8, min_count=1, workers=1, epochs=1)
+    other = Word2Vec(vector_size=4, min_count=1, workers=1)
+    other.reset_from(trained)
+    assert other.wv.index_to_key is trained.wv.index_to_key and other.wv.vectors.shape == (len(trained.wv), 4)
+    other.train(sentences[:200], total_examples=200, epochs=1)
+
+
+def test_predict_output_word_takes_words_and_row_numbers(topic_corpus):
+    _, sentences = topic_corpus
+    model = Word2Vec(sentences[:300], vector_size=8, min_count=1, workers=1, epochs=2)
+    by_word = model.predict_output_word(["t0w0", "t0w1"], topn=5)
+    by_index = model.predict_output_word([model.wv.get_index("t0w0"), model.wv.get_index("t0w1")], topn=5)
+    mixed = model.predict_output_word(["t0w0", model.wv.get_index("t0w1"), "nope"], topn=5)
+    assert by_word == by_index == mixed
+    hs_only = Word2Vec(sentences[:100], vector_size=8, min_count=1, workers=1, epochs=1, hs=1, negative=0)
+    with pytest.raises(RuntimeError, match="negative sampling"):
+        hs_only.predict_output_word(["t0w0"])
+    empty = Word2Vec(vector_size=8)
+    with pytest.raises(RuntimeError, match="no trained output layer"):
+        empty.predict_output_word(["t0w0"])
+
+
+def test_score_gives_one_log_probability_per_sentence(topic_corpus):
+    _, sentences = topic_corpus
+    for sg in (0, 1):
+        model = Word2Vec(sentences[:300], vector_size=8, min_count=1, workers=1, epochs=2, hs=1, negative=0, sg=sg)
+        scores = model.score(sentences[:5] + [["t0w0", "unknown"], ["t3w3"] * 3 + ["t5w5"] * 3], total_sentences=7)
+        assert scores.shape == (7,) and scores.dtype == np.float32 and np.all(scores[:5] < 0)
+        # unknown words are skipped
+        assert model.score([["t0w0", "nope", "t0w1"]])[0] == model.score([["t0w0", "t0w1"]])[0]
+    with pytest.raises(RuntimeError, match="hierarchical softmax"):
+        Word2Vec(sentences[:50], vector_size=8, min_count=1, workers=1, epochs=1).score(sentences[:2])

@@ -6,7 +6,7 @@ import sys
 from w2vm.cli.common import CLIError, base_of, detect_format, int_list, load_vectors, positive_int
 
 OUTPUT_FORMATS = ("auto", "w2vm", "word2vec", "word2vec-bin")
-INPUT_FORMATS = ("auto", "w2vm", "word2vec", "word2vec-bin", "glove")
+INPUT_FORMATS = ("auto", "w2vm", "word2vec", "word2vec-bin", "glove", "gensim")
 
 
 def add_parser(sub, parents):
@@ -21,7 +21,10 @@ def add_parser(sub, parents):
                "  w2vm convert model model.bin                       # w2vm -> word2vec binary\n"
                "  w2vm convert model model-25.txt --level 25         # only the prefix v[:25]\n"
                "  w2vm convert glove.6B.100d.txt glove --from glove --levels 25,50,100\n"
-               "  w2vm convert GoogleNews-vectors.bin.gz news --limit 100000")
+               "  w2vm convert GoogleNews-vectors.bin.gz news --limit 100000\n"
+               "  w2vm convert word2vec.model model --from gensim   # a gensim model, trainable in w2vm\n\n"
+               "--from gensim loads the file with gensim's own loader (gensim must be installed), which "
+               "unpickles it:\nonly convert files you trust.")
     p.add_argument("input", metavar="INPUT", help="input file or w2vm base")
     p.add_argument("output", metavar="OUTPUT", help="output file or w2vm base")
     p.add_argument("--from", dest="input_format", choices=INPUT_FORMATS, default="auto",
@@ -62,7 +65,11 @@ def run(args):
         raise CLIError(f"{args.output}: the folder {folder} does not exist")
     if in_fmt == "w2vm" and out_fmt == "w2vm" and os.path.abspath(base_of(args.input)) == os.path.abspath(args.output):
         raise CLIError("INPUT and OUTPUT are the same base")
-    if in_fmt != "w2vm" and args.limit is not None:
+    if in_fmt == "gensim":
+        kv = _from_gensim(args, out_fmt)
+        if kv is None:
+            return 0
+    elif in_fmt != "w2vm" and args.limit is not None:
         # the word2vec reader stops after `limit` records: big files need not be read whole
         from w2vm.models.keyedvectors import KeyedVectors
         if not os.path.exists(args.input):
@@ -70,6 +77,10 @@ def run(args):
         kv = KeyedVectors.load_word2vec_format(args.input, binary=in_fmt == "word2vec-bin",
                                                no_header=in_fmt == "glove", limit=args.limit)
     else:
+        from w2vm.models.gensim_compat import is_gensim_pickle
+        if in_fmt != "w2vm" and is_gensim_pickle(args.input):
+            raise CLIError(f"{args.input} is a file saved by gensim (a pickle): add --from gensim "
+                           "(it runs gensim's unpickler: only for files you trust)", code=2)
         kv = load_vectors(args.input, in_fmt, mmap="r")
     d = kv.vector_size
     m = d if args.level is None else args.level
@@ -86,6 +97,8 @@ def run(args):
             levels = args.levels
         elif in_fmt == "w2vm":
             levels = [x for x in kv.levels if x < m] + [m]
+        elif in_fmt == "gensim":
+            levels = [m]  # gensim trained one level
         else:
             levels = default_levels(m)
         try:
@@ -102,3 +115,30 @@ def run(args):
         what = ""
     print(f"wrote {args.output}: {n} vectors x {m} dims ({in_fmt} -> {out_fmt}{what})", file=sys.stderr)
     return 0
+
+
+def _from_gensim(args, out_fmt):
+    """A gensim file's vectors as KeyedVectors; a whole gensim model is written here as a
+    w2vm model (``None`` returned) when the output is a w2vm base and nothing is cut."""
+    from w2vm.models import gensim_compat
+    from w2vm.models.keyedvectors import KeyedVectors
+    from w2vm.models.word2vec import Word2Vec
+
+    try:
+        obj = gensim_compat.load_gensim_file(args.input)
+    except (ImportError, FileNotFoundError, ValueError) as exc:
+        raise CLIError(f"{args.input}: {exc}") from None
+    if out_fmt == "w2vm" and hasattr(obj, "syn1neg") and args.level is None and args.limit is None:
+        try:
+            model = Word2Vec.from_gensim(obj, levels=args.levels)
+        except (TypeError, ValueError) as exc:
+            raise CLIError(f"{args.input}: {exc}", code=2) from None
+        model.save(args.output)
+        print(f"wrote {args.output}: a w2vm model of {len(model.wv)} words x {model.vector_size} dims "
+              f"(gensim -> w2vm, levels {model.levels}); Word2Vec.load({args.output!r}) trains on",
+              file=sys.stderr)
+        return None
+    try:
+        return KeyedVectors.from_gensim(obj)
+    except TypeError as exc:
+        raise CLIError(f"{args.input}: {exc}") from None

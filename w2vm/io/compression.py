@@ -10,6 +10,7 @@ import gzip
 import io
 import lzma
 import os
+import shutil
 import zlib
 
 from w2vm.io.atomic import atomic_open
@@ -94,11 +95,18 @@ def plain_size(path):
 
 
 @contextlib.contextmanager
-def open_write(path):
-    """Atomically write ``path`` in binary mode, compressing by extension."""
+def open_write(path, append=False):
+    """Atomically write ``path`` in binary mode, compressing by extension.
+
+    ``append=True`` keeps the file's current bytes first (the new data is one
+    more compressed stream after them, which all three readers go on reading).
+    """
     path = os.fspath(path)
     kind = compression_of(path)
     with atomic_open(path, "wb") as raw:
+        if append and os.path.exists(path):
+            with open(path, "rb") as old:
+                shutil.copyfileobj(old, raw)
         if kind is None:
             yield raw
             return

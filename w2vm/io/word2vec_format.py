@@ -46,7 +46,7 @@ def _check_key_for_format(key, fname):
 
 
 def save_word2vec_format(fname, index_to_key, vectors, counts=None, fvocab=None, binary=False,
-                         total_vec=None, write_header=True, prefix=""):
+                         total_vec=None, write_header=True, prefix="", append=False):
     """Write vectors in the C word2vec text or binary format, byte-identical to gensim 4.
 
     Parameters
@@ -58,8 +58,8 @@ def save_word2vec_format(fname, index_to_key, vectors, counts=None, fvocab=None,
     vectors : numpy.ndarray
         ``(len(index_to_key), d)`` array (already truncated to the level to export).
     counts : numpy.ndarray, optional
-        Frequencies; when given, records are written most frequent first (stable),
-        as gensim does.
+        Frequencies (or any per-key numbers: gensim's ``sort_attr``); when given,
+        records are written in descending order of them (stable), as gensim does.
     fvocab : str, optional
         Also write ``key count`` lines (the C tool's ``-save-vocab`` file).
     binary : bool
@@ -70,13 +70,18 @@ def save_word2vec_format(fname, index_to_key, vectors, counts=None, fvocab=None,
         ``False`` gives GloVe-style text without the header line.
     prefix : str
         Prepended to every key.
+    append : bool
+        Add after the current content of ``fname`` (and ``fvocab``) instead of
+        replacing it; the write is still atomic.
     """
     vectors = np.asarray(vectors)
     if vectors.ndim != 2 or vectors.shape[0] != len(index_to_key):
         raise ValueError(f"{fname}: vectors of shape {vectors.shape} do not match {len(index_to_key)} keys")
     n, d = vectors.shape
     if counts is not None:
-        counts = np.asarray(counts, dtype=np.int64)
+        counts = np.asarray(counts)
+        if counts.shape != (n,):
+            raise ValueError(f"{fname}: {counts.shape} sort values for {n} keys")
         order = np.argsort(-counts, kind="stable")
     else:
         if fvocab is not None:
@@ -86,9 +91,9 @@ def save_word2vec_format(fname, index_to_key, vectors, counts=None, fvocab=None,
     if total_vec is None:
         total_vec = n
     if fvocab is not None:
-        with open_write(fvocab) as vout:
-            vout.write("".join(f"{name} {int(counts[i])}\n" for name, i in zip(names, order)).encode("utf-8"))
-    with open_write(fname) as fout:
+        with open_write(fvocab, append=append) as vout:
+            vout.write("".join(f"{name} {counts[i]}\n" for name, i in zip(names, order)).encode("utf-8"))
+    with open_write(fname, append=append) as fout:
         if write_header:
             fout.write(f"{total_vec} {d}\n".encode("utf-8"))
         for start in range(0, n, _CHUNK_ROWS):
@@ -292,7 +297,8 @@ def load_word2vec_format(fname, fvocab=None, binary=False, encoding="utf8", unic
             keys, blocks = _read_binary(fin, fname, n, d, encoding, unicode_errors)
         else:
             keys, blocks = _read_text(fin, fname, n, d, encoding, unicode_errors, datatype)
-    vectors = np.concatenate(blocks) if len(blocks) != 1 else blocks[0]
+    # a new array: one block read from bytes would be a read-only view of them
+    vectors = np.concatenate(blocks) if len(blocks) != 1 else np.array(blocks[0])
     if not blocks:
         vectors = np.zeros((0, d), dtype=datatype)
     # Checked after the cast: a finite float32 can still overflow a float16 ``datatype``.

@@ -19,6 +19,8 @@ from cpython.pythread cimport (
 )
 from cython.parallel cimport parallel, threadid
 
+import time
+
 cdef extern from "pythread.h":
     PyLockStatus PyThread_acquire_lock_timed(PyThread_type_lock lock, long long microseconds,
                                              int intr_flag) nogil
@@ -35,6 +37,7 @@ cdef struct QueuedChunk:
     const int64_t *job_starts
     const float *job_alpha
     const uint64_t *job_seed
+    const int64_t *job_raw_words   # NULL: not counted in raw_words_trained
     Py_ssize_t n_jobs
     Py_ssize_t jobs_done
     int64_t *effective
@@ -66,6 +69,8 @@ cdef class ChunkQueue:
     cdef object kept                  # the arrays behind the slots' pointers
     # under the mutex: chunks put, the next job to hand out, chunks trained
     cdef Py_ssize_t n_put, take_chunk, take_job, n_finished
+    # under the mutex: raw words of the jobs trained so far, in whatever order they finished
+    cdef int64_t raw_trained
     cdef bint closed, aborted, failed, running
     cdef bint putter_waiting
     cdef bint *trainer_waiting
@@ -125,14 +130,32 @@ cdef class ChunkQueue:
             PyThread_release_lock(self.mutex)
         return n
 
+    @property
+    def raw_words_trained(self):
+        """Raw words of the jobs trained so far (given by ``put(job_raw_words=...)``).
+
+        Jobs finish out of order, so this runs ahead of the chunks :attr:`finished`
+        counts: it is for progress reports, at most one job per thread behind.
+        """
+        cdef int64_t n
+        with nogil:
+            PyThread_acquire_lock(self.mutex, WAIT_LOCK)
+            n = self.raw_trained
+            PyThread_release_lock(self.mutex)
+        return n
+
     def put(self, const uint32_t[::1] words, const int64_t[::1] sentence_offsets,
             const int64_t[::1] job_starts, const float[::1] job_alpha,
-            const uint64_t[::1] job_seed):
+            const uint64_t[::1] job_seed, job_raw_words=None):
         """Queue a chunk; return ``(effective_words[job], loss[job, level])``, filled in
-        once :attr:`finished` counts it."""
+        once :attr:`finished` counts it. ``job_raw_words`` (int64, one per job), when
+        given, is added to :attr:`raw_words_trained` job by job."""
         cdef Py_ssize_t n_jobs = job_starts.shape[0] - 1
         cdef int64_t max_len = self.trainer.check_chunk(words, sentence_offsets, job_starts,
                                                         job_alpha, job_seed, self.workers)
+        cdef const int64_t[::1] raw_view = None
+        if job_raw_words is not None:
+            raw_view = _check_1d(job_raw_words, np.int64, n_jobs, "job_raw_words")
         if max_len > self.max_sentence_words:
             raise ValueError(f"a sentence of {max_len} words is longer than the queue's "
                              f"max_sentence_words ({self.max_sentence_words})")
@@ -156,8 +179,9 @@ cdef class ChunkQueue:
             slot.job_seed = &job_seed[0]
             slot.effective = &effective_view[0]
             slot.losses = &loss_view[0, 0]
+            slot.job_raw_words = &raw_view[0] if raw_view is not None else NULL
         self.kept[self.n_put % QUEUE_SLOTS] = (words, sentence_offsets, job_starts, job_alpha,
-                                              job_seed, effective_view, loss_view)
+                                              job_seed, effective_view, loss_view, raw_view)
         with nogil:
             PyThread_acquire_lock(self.mutex, WAIT_LOCK)
             self.n_put += 1
@@ -166,9 +190,15 @@ cdef class ChunkQueue:
             PyThread_release_lock(self.mutex)
         return effective, losses
 
-    def wait(self):
-        """Wait until every chunk put so far has been trained."""
-        self._wait_for(0)
+    def wait(self, timeout=None):
+        """Wait until every chunk put so far has been trained, or ``timeout`` seconds;
+        return whether they have been."""
+        return self._wait_for(0, _timeout_us(timeout)) == 1
+
+    def wait_for_room(self, timeout=None):
+        """Wait until :meth:`put` can queue a chunk without waiting, or ``timeout``
+        seconds; return whether it can."""
+        return self._wait_for(self.capacity - 1, _timeout_us(timeout)) == 1
 
     def close(self):
         """No more chunks: :meth:`run` returns once the queued ones are trained."""
@@ -227,6 +257,8 @@ cdef class ChunkQueue:
                               taken.chunk.losses)
                     PyThread_acquire_lock(self.mutex, WAIT_LOCK)
                     taken.chunk.jobs_done += 1
+                    if taken.chunk.job_raw_words != NULL:
+                        self.raw_trained += taken.chunk.job_raw_words[taken.job]
                     self._count_finished()
                     PyThread_release_lock(self.mutex)
                     taken = self._take_job(threadid())
@@ -282,11 +314,17 @@ cdef class ChunkQueue:
                 self.trainer_waiting[t] = False
                 PyThread_release_lock(self.work_ready[t])
 
-    cdef int _wait_for(self, Py_ssize_t most_unfinished) except -1:
-        """Wait until at most ``most_unfinished`` chunks are queued or in training."""
+    cdef int _wait_for(self, Py_ssize_t most_unfinished, long long timeout_us=-1) except -1:
+        """Wait until at most ``most_unfinished`` chunks are queued or in training (return 1),
+        or for ``timeout_us`` microseconds (return 0; a negative timeout waits as long as it takes)."""
         cdef bint ready = False, failed = False, aborted = False
         cdef PyLockStatus woken = PY_LOCK_ACQUIRED
+        cdef double deadline = time.monotonic() + timeout_us / 1e6 if timeout_us >= 0 else 0.0
+        cdef long long poll_us
         while True:
+            poll_us = _SIGNAL_POLL_US
+            if timeout_us >= 0:
+                poll_us = min(poll_us, max(<long long>((deadline - time.monotonic()) * 1e6), 0))
             with nogil:
                 PyThread_acquire_lock(self.mutex, WAIT_LOCK)
                 failed = self.failed
@@ -296,7 +334,7 @@ cdef class ChunkQueue:
                     self.putter_waiting = True
                 PyThread_release_lock(self.mutex)
                 if not (ready or aborted):
-                    woken = PyThread_acquire_lock_timed(self.room_ready, _SIGNAL_POLL_US, 0)
+                    woken = PyThread_acquire_lock_timed(self.room_ready, poll_us, 0)
                     if woken != PY_LOCK_ACQUIRED:
                         # a timeout: withdraw the request, so that no stale wake-up
                         # is left behind for the next wait
@@ -311,9 +349,11 @@ cdef class ChunkQueue:
             if aborted:
                 raise ValueError("the chunk queue was aborted")
             if ready:
-                return 0
+                return 1
             if woken != PY_LOCK_ACQUIRED:
                 PyErr_CheckSignals()  # lets Ctrl-C through a long wait
+                if timeout_us >= 0 and time.monotonic() >= deadline:
+                    return 0
 
     cdef void _wake_putter(self) noexcept nogil:
         # with the mutex held
@@ -328,6 +368,15 @@ cdef class ChunkQueue:
             self.aborted = True
         self._wake_trainers()
         self._wake_putter()
+
+
+cdef long long _timeout_us(timeout) except? -2:
+    """Seconds (``None``: no limit) as the microseconds ``_wait_for`` takes."""
+    if timeout is None:
+        return -1
+    if not timeout >= 0:
+        raise ValueError(f"timeout must be >= 0 or None, got {timeout!r}")
+    return <long long>(timeout * 1e6)
 
 
 cdef PyThread_type_lock _taken_lock() noexcept:

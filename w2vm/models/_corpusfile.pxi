@@ -512,14 +512,16 @@ def index_file(path, int64_t chunk_bytes, int64_t block_bytes=READ_BLOCK):
 def train_file_chunks(Trainer trainer, ByteVocab lookup, path, const int64_t[::1] starts,
                       const int64_t[::1] chunk_raw_words, const uint64_t[::1] chunk_seed,
                       int64_t words_before, double schedule_total, float start_alpha,
-                      float end_alpha, int64_t max_sentence_length, int workers):
+                      float end_alpha, int64_t max_sentence_length, int workers, raw_out=None):
     """Train every chunk of the file once (one epoch).
 
     The learning rate of a sentence is ``start_alpha`` decayed linearly by the
     raw words before it: ``words_before`` (earlier epochs of this call) plus
     the words of earlier chunks plus those before it in its chunk.
 
-    Returns ``(effective, raw, sentences, loss)`` per chunk.
+    Returns ``(effective, raw, sentences, loss)`` per chunk. ``raw_out`` (int64, one
+    per chunk), when given, is the ``raw`` returned: each entry is stored as soon as
+    its chunk is trained, for another thread's progress reports.
     """
     cdef Py_ssize_t n_chunks = chunk_raw_words.shape[0]
     cdef Py_ssize_t chunk
@@ -542,7 +544,8 @@ def train_file_chunks(Trainer trainer, ByteVocab lookup, path, const int64_t[::1
     if n_chunks:
         before[1:] = np.cumsum(np.asarray(chunk_raw_words))[:n_chunks - 1]
     effective = np.zeros(n_chunks, dtype=np.int64)
-    raw = np.zeros(n_chunks, dtype=np.int64)
+    raw = np.zeros(n_chunks, dtype=np.int64) if raw_out is None \
+        else _check_1d(raw_out, np.int64, n_chunks, "raw_out")
     sentences = np.zeros(n_chunks, dtype=np.int64)
     losses = np.zeros((n_chunks, n_levels), dtype=np.float64)
     cdef int64_t[::1] before_view = before

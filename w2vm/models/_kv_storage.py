@@ -68,6 +68,56 @@ class KeyedVectorsStorage:
         self._state = _State(np.zeros((int(count), self.vector_size), dtype=dtype), [None] * int(count), {})
         self.expandos = {}
         self.allocate_vecattrs(["count"], [np.int64])
+        # gensim's lock factors: row i of the vectors trains at vectors_lockf[i % len] of the
+        # rate (0.0 freezes it); one 1.0 means every row trains normally
+        self.vectors_lockf = np.ones(1, dtype=np.float32)
+
+    # ------------------------------------------------------------------ pickling
+    def __getstate__(self):
+        # In-memory pickling (joblib, multiprocessing, Dask): the lock cannot be pickled and the
+        # norm cache is recomputed on demand. One snapshot's arrays, taken under the lock.
+        with self._lock:
+            st = self._state
+            state = {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_state")}
+            state["_vectors"] = st.vectors
+            state["_index_to_key"] = st.index_to_key
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        vectors = state.pop("_vectors")
+        index_to_key = state.pop("_index_to_key")
+        self.__dict__.update(state)
+        self.__dict__.setdefault("vectors_lockf", np.ones(1, dtype=np.float32))
+        self._lock = threading.RLock()
+        self._state = _State(vectors, index_to_key, None)
+
+    # ------------------------------------------------------------------ lock factors
+    def lockf_for_training(self):
+        """The lock factor of every row as a float32 array, or ``None`` when all are 1.0.
+
+        ``None`` lets the kernels take their unchanged path. gensim's rule: row
+        ``i`` uses ``vectors_lockf[i % len(vectors_lockf)]``.
+        """
+        lockf = np.asarray(self.vectors_lockf, dtype=np.float32).reshape(-1)
+        if lockf.size == 0:
+            raise ValueError("vectors_lockf is empty; use numpy.ones(1) to train every row normally")
+        if not np.isfinite(lockf).all():
+            raise ValueError("vectors_lockf contains NaN or infinite values")
+        if np.all(lockf == 1.0):
+            return None
+        n = len(self)
+        if lockf.size != n:
+            lockf = lockf[np.arange(n) % lockf.size]
+        return np.ascontiguousarray(lockf)
+
+    def grow_lockf(self, old_len):
+        """New rows (past ``old_len``) of a per-row ``vectors_lockf`` train normally (1.0)."""
+        lockf = self.vectors_lockf
+        n = len(self)
+        if old_len > 1 and len(lockf) == old_len and n > old_len:
+            self.vectors_lockf = np.concatenate([np.asarray(lockf, dtype=np.float32),
+                                                 np.ones(n - old_len, dtype=np.float32)])
 
     # ------------------------------------------------------------------ storage
     @property
@@ -359,6 +409,7 @@ class KeyedVectorsStorage:
                 if replace and old_idx.size:
                     self.expandos[attr][old_idx] = values[in_vocab]
             self._state = _State(vectors, index_to_key, key_to_index)
+            self.grow_lockf(base)
             if self.next_index >= base:
                 self.next_index = len(index_to_key)
 
@@ -382,6 +433,8 @@ class KeyedVectorsStorage:
             index_to_key = [st.index_to_key[i] for i in order]
             for attr in self.expandos:
                 self.expandos[attr] = self.expandos[attr][order]
+            if len(self.vectors_lockf) == len(order) > 1:
+                self.vectors_lockf = np.asarray(self.vectors_lockf)[order]
             vectors = np.ascontiguousarray(st.vectors[order]) if len(st.vectors) else st.vectors
             self._state = _State(vectors, index_to_key, None)
 

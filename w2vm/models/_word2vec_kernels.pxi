@@ -137,6 +137,9 @@ ctypedef struct TrainConfig:
     float level_weights[MAX_LEVELS]
     uint32_t vocab_size
     float *syn0
+    # gensim's vectors_lockf: input row w moves by lockf[w] times its update (0.0 freezes
+    # it). NULL when every factor is 1.0, which keeps the usual updates' code unchanged.
+    const float *lockf
     float *syn1neg
     float *syn1
     const uint32_t *sample_ints
@@ -590,7 +593,11 @@ cdef void sg_ns_window(const TrainConfig *c, Scratch *s, int64_t centre, int64_t
     for k in range(lo, hi):
         if k == centre:
             continue
-        w2vm_axpy(1.0, s.error + j * size, c.syn0 + <int64_t>s.sentence[k] * size, size)
+        w = s.sentence[k]
+        if c.lockf == NULL:
+            w2vm_axpy(1.0, s.error + j * size, c.syn0 + <int64_t>w * size, size)
+        else:
+            w2vm_axpy(c.lockf[w], s.error + j * size, c.syn0 + <int64_t>w * size, size)
         j += 1
 
 
@@ -652,7 +659,10 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
                 memset(s.error, 0, size * sizeof(float))
                 train_targets(c, s, row, s.sentence[i], alpha,
                               take_negatives(c, s, s.outputs) if c.negative else NULL)
-                w2vm_axpy(1.0, s.error, row, size)
+                if c.lockf == NULL:
+                    w2vm_axpy(1.0, s.error, row, size)
+                else:
+                    w2vm_axpy(c.lockf[s.sentence[j]], s.error, row, size)
         else:
             count = 0
             for j in range(lo, hi):
@@ -670,8 +680,15 @@ cdef int64_t train_sentence(const TrainConfig *c, Scratch *s, const uint32_t *wo
             if not c.cbow_mean:
                 # a summed hidden layer spreads its error over the summed rows
                 w2vm_scale(1.0 / count, s.error, size)
-            for j in range(count):
-                w2vm_axpy(1.0, s.error, s.context_rows[j], size)
+            if c.lockf == NULL:
+                for j in range(count):
+                    w2vm_axpy(1.0, s.error, s.context_rows[j], size)
+            else:
+                # the same rows in the same order, each scaled by its lock factor
+                for j in range(lo, hi):
+                    if j != i:
+                        w = s.sentence[j]
+                        w2vm_axpy(c.lockf[w], s.error, c.syn0 + <int64_t>w * size, size)
     if s.since_sync >= sync_trainings and (s.ns_rows.n or s.hs_rows.n):
         sync_replicas(s)
     return n
@@ -783,6 +800,8 @@ cdef class Trainer:
     vector size, so that the ``nogil`` code never indexes out of bounds; it
     keeps references to the arrays so they outlive the struct's pointers.
     ``vector_ops`` picks plain loops (default) or BLAS for the vector ops.
+    ``lockf`` (float32, one per row, or ``None`` for all 1.0) scales each input
+    row's updates: gensim's ``vectors_lockf``.
     """
     cdef TrainConfig cfg
     cdef object _keep
@@ -792,7 +811,7 @@ cdef class Trainer:
                  alias_index, hs_points, hs_codes, hs_offsets, levels, level_weights,
                  int sg, int hs, int negative, int cbow_mean, int window,
                  bint shrink_windows, bint compute_loss, bint do_sample, str vector_ops="loops",
-                 bint hogbatch=False):
+                 bint hogbatch=False, lockf=None):
         cdef uint32_t vocab_size = syn0.shape[0]
         cdef int size = syn0.shape[1]
         cdef int j
@@ -804,6 +823,7 @@ cdef class Trainer:
         cdef const uint32_t[::1] points_view
         cdef const uint8_t[::1] codes_view
         cdef const int64_t[::1] offsets_view
+        cdef const float[::1] lockf_view
 
         if vocab_size == 0 or size == 0:
             raise ValueError("cannot train an empty model (no words or vector_size=0)")
@@ -842,6 +862,12 @@ cdef class Trainer:
             self.cfg.level_weights[j] = level_weights[j]
         self.cfg.syn0 = &syn0[0, 0]
         self._keep.append(syn0)
+        if lockf is not None:
+            lockf_view = _check_1d(lockf, np.float32, vocab_size, "lockf")
+            if not np.isfinite(np.asarray(lockf_view)).all():
+                raise ValueError("lockf contains NaN or infinite values")
+            self.cfg.lockf = &lockf_view[0]
+            self._keep.append(lockf_view)
 
         if do_sample:
             sample_view = _check_1d(sample_ints, np.uint32, vocab_size, "sample_ints")

@@ -7,6 +7,7 @@ and each unit of parallel work draws its random numbers from a stream seeded
 by ``(seed, epoch, unit)``: with ``workers=1`` the result is bit-reproducible.
 """
 import collections
+import functools
 import os
 import threading
 from dataclasses import dataclass
@@ -48,6 +49,12 @@ class Schedule:
 
 
 @dataclass
+class Progress:
+    """Training threads have finished ``raw_words`` raw words of the epoch so far (a running count)."""
+    raw_words: int
+
+
+@dataclass
 class StepResult:
     examples: int
     raw_words: int
@@ -63,12 +70,14 @@ def jobs_per_chunk(batch_words, workers):
 
 
 def iterable_epoch(trainer, corpus, key_to_index, *, batch_words, workers, seed, epoch,
-                   words_before, schedule, table=None):
+                   words_before, schedule, table=None, tick=None):
     """Train one pass over a restartable iterable of token lists.
 
     This thread builds the chunks and puts them in a native ``ChunkQueue``;
     the training threads take their jobs from it without ever needing the
-    GIL (see _chunk_queue.pxi).
+    GIL (see _chunk_queue.pxi). Yields a :class:`StepResult` per finished
+    chunk and, with ``tick`` (seconds), a :class:`Progress` that often while
+    this thread waits for the training threads.
     """
     chunks = iter_chunks(corpus, key_to_index, batch_words, jobs_per_chunk(batch_words, workers),
                          table)
@@ -83,17 +92,23 @@ def iterable_epoch(trainer, corpus, key_to_index, *, batch_words, workers, seed,
 
     thread = threading.Thread(target=train, name="w2vm-trainer", daemon=True)
     thread.start()
-    queued = collections.deque()  # (chunk, job_alpha, words done after it, effective, losses)
+    queued = collections.deque()  # (chunk, words done after it, effective, losses)
     reported = 0
 
     def report_finished():
         nonlocal reported
         while reported < chunk_queue.finished:
-            chunk, job_alpha, words_done, effective, losses = queued.popleft()
+            chunk, words_done, effective, losses = queued.popleft()
             reported += 1
+            # the rate the schedule has reached after this chunk, as the file runner and gensim report it
             yield StepResult(chunk.n_examples, int(chunk.job_raw_words.sum()), int(effective.sum()),
-                             losses.sum(axis=0), float(job_alpha[-1]) if chunk.n_jobs
-                             else float(schedule.alpha(words_done)))
+                             losses.sum(axis=0), float(schedule.alpha(words_done)))
+
+    def wait_until(ready):
+        # the jobs finished so far, every `tick` seconds, until ready(timeout) says done
+        while not ready(tick):
+            yield from report_finished()
+            yield Progress(chunk_queue.raw_words_trained)
 
     done = words_before
     finished = False
@@ -103,13 +118,18 @@ def iterable_epoch(trainer, corpus, key_to_index, *, batch_words, workers, seed,
             job_alpha = schedule.alpha(starts)
             job_seed = np.random.SeedSequence([seed, epoch, index]).generate_state(
                 max(chunk.n_jobs, 1), dtype=np.uint64)[:chunk.n_jobs]
+            if tick is not None:
+                yield from wait_until(chunk_queue.wait_for_room)
             effective, losses = chunk_queue.put(chunk.words, chunk.sentence_offsets,
                                                 chunk.job_starts, job_alpha,
-                                                np.ascontiguousarray(job_seed))
+                                                np.ascontiguousarray(job_seed),
+                                                job_raw_words=chunk.job_raw_words)
             done += int(chunk.job_raw_words.sum())
-            queued.append((chunk, job_alpha, done, effective, losses))
+            queued.append((chunk, done, effective, losses))
             yield from report_finished()
         chunk_queue.close()
+        if tick is not None:
+            yield from wait_until(chunk_queue.wait)
         chunk_queue.wait()
         finished = True
         yield from report_finished()
@@ -151,19 +171,34 @@ class IndexedCorpusFile:
         return len(self.raw_words)
 
 
-def file_epoch(trainer, corpus, lookup, *, workers, seed, epoch, words_before, schedule):
-    """Train one pass over an :class:`IndexedCorpusFile`, reading it in native code."""
+def file_epoch(trainer, corpus, lookup, *, workers, seed, epoch, words_before, schedule, tick=None):
+    """Train one pass over an :class:`IndexedCorpusFile`, reading it in native code.
+
+    Yields a :class:`StepResult` per native call and, with ``tick`` (seconds),
+    a :class:`Progress` that often while a call runs (in a helper thread).
+    """
     n = corpus.n_chunks
     seeds = np.random.SeedSequence([seed, epoch, _FILE_STREAM]).generate_state(max(n, 1), dtype=np.uint64)
     per_call = FILE_CHUNKS_PER_CALL_PER_WORKER * workers
     done = words_before
     for first in range(0, n, per_call):
         last = min(first + per_call, n)
-        effective, raw, sentences, losses = native.train_file_chunks(
-            trainer, lookup, corpus.path, np.ascontiguousarray(corpus.starts[first:last + 1]),
+        # each chunk's raw words are stored here as soon as it is trained
+        raw_out = np.zeros(last - first, dtype=np.int64)
+        call = functools.partial(
+            native.train_file_chunks, trainer, lookup, corpus.path,
+            np.ascontiguousarray(corpus.starts[first:last + 1]),
             np.ascontiguousarray(corpus.raw_words[first:last]),
             np.ascontiguousarray(seeds[first:last]), done, schedule.total_words,
-            schedule.start_alpha, schedule.end_alpha, corpus.max_sentence_length, workers)
+            schedule.start_alpha, schedule.end_alpha, corpus.max_sentence_length, workers,
+            raw_out=raw_out)
+        if tick is None:
+            effective, raw, sentences, losses = call()
+        else:
+            before = done - words_before
+            # a running sum of int64s written by the training threads: each is read whole
+            effective, raw, sentences, losses = yield from _run_with_ticks(
+                call, tick, lambda: Progress(before + int(raw_out.sum())))
         expected = corpus.raw_words[first:last]
         if not np.array_equal(raw, expected):
             raise ValueError(f"corpus file {corpus.path!r} changed while training "
@@ -171,3 +206,31 @@ def file_epoch(trainer, corpus, lookup, *, workers, seed, epoch, words_before, s
         done += int(raw.sum())
         yield StepResult(int(sentences.sum()), int(raw.sum()), int(effective.sum()),
                          losses.sum(axis=0), float(schedule.alpha(done)))
+
+
+def _run_with_ticks(call, tick, progress):
+    """Run ``call()`` (native, GIL released) in a helper thread; yield ``progress()`` every
+    ``tick`` seconds until it returns, then return its result. If the consumer stops
+    early, the call still runs to its end before the error goes on: it cannot be
+    interrupted, and nothing may train on after ``train`` has returned."""
+    outcome = {}
+    finished = threading.Event()
+
+    def run():
+        try:
+            outcome["result"] = call()
+        except BaseException as exc:
+            outcome["error"] = exc
+        finally:
+            finished.set()
+
+    thread = threading.Thread(target=run, name="w2vm-file-trainer", daemon=True)
+    thread.start()
+    try:
+        while not finished.wait(tick):
+            yield progress()
+    finally:
+        thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]

@@ -26,7 +26,26 @@ from w2vm.models._kv_storage import _EXTENDED_KEY_TYPES, _KEY_TYPES, KeyedVector
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["KeyedVectors"]
+__all__ = ["KeyedVectors", "REAL", "pseudorandom_weak_vector"]
+
+# gensim's name for the vectors' dtype
+REAL = np.float32
+
+
+def pseudorandom_weak_vector(size, seed_string=None, hashfxn=hash):
+    """A small random vector, uniform in ``[-0.5, 0.5) / size`` (gensim's initialisation).
+
+    With ``seed_string`` it is derived from ``hashfxn(seed_string)`` alone (note that
+    Python's ``hash`` of a ``str`` changes between processes unless
+    ``PYTHONHASHSEED`` is set); without, it is drawn from a fresh generator.
+    """
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+        raise ValueError(f"size must be a positive int, got {size!r}")
+    if seed_string:
+        rng = np.random.Generator(np.random.SFC64(hashfxn(seed_string) & 0xFFFFFFFF))
+    else:
+        rng = np.random.default_rng()
+    return (rng.random(int(size)).astype(REAL) - 0.5) / size
 
 
 def _ensure_list(value):
@@ -495,38 +514,116 @@ class KeyedVectors(KeyedVectorsStorage):
         return evaluation.evaluate_levels(self._pinned(), analogies=analogies, pairs=pairs, levels=levels,
                                           restrict_vocab=restrict_vocab, case_insensitive=case_insensitive)
 
+    # --------------------------------------------------------------- documents
+    def wmdistance(self, document1, document2, norm=True, level=None):
+        """Word Mover's Distance between two token lists (Kusner et al., 2015), as gensim computes it.
+
+        Out-of-vocabulary tokens are dropped; ``inf`` when a document has no known
+        token left, ``0.0`` when both hold the same single token. The optimal
+        transport problem is solved exactly with scipy's linear-programming
+        solver (gensim needs the POT package for it). ``norm`` uses unit vectors.
+        """
+        from w2vm.models.wmd import word_movers_distance
+        m = self._level(level)
+        st = self._state
+        docs = []
+        for name, doc in (("document1", document1), ("document2", document2)):
+            doc = _check_key_list(doc, name)
+            docs.append([t for t in doc if isinstance(t, _KEY_TYPES) and self._index_in(st, t, -1) >= 0])
+        dropped = (len(document1) - len(docs[0]), len(document2) - len(docs[1]))
+        if any(dropped):
+            logger.info("removed %d and %d OOV words from document 1 and 2 (respectively)", *dropped)
+        if not docs[0] or not docs[1]:
+            logger.warning("at least one of the documents had no words that were in the vocabulary")
+            return float("inf")
+
+        def vectors(keys):
+            rows = [self._index_in(st, k) for k in keys]
+            out = np.asarray(st.vectors[rows, :m], dtype=np.float64)
+            if norm:
+                out = out / self._norms(st, m)[1][rows, None]
+            return out
+
+        return word_movers_distance(docs[0], docs[1], vectors)
+
+    def vectors_for_all(self, keys, allow_inference=True, copy_vecattrs=False):
+        """A new KeyedVectors with the vectors of those ``keys`` that are present, deduplicated, in order.
+
+        ``allow_inference`` matters for subclasses that infer vectors (gensim's
+        FastText); here only present keys have vectors. ``copy_vecattrs`` copies
+        the per-key attributes (``count`` ...).
+        """
+        if isinstance(keys, (str, bytes)):
+            raise TypeError("keys must be an iterable of keys, not a string")
+        st = self._state
+        seen, rows, present = set(), [], []
+        for key in keys:
+            if key in seen:
+                continue
+            seen.add(key)
+            row = self._index_in(st, key, -1) if isinstance(key, _KEY_TYPES) else -1
+            if row >= 0:
+                rows.append(row)
+                present.append(key)
+        kv = type(self)(self.vector_size, dtype=st.vectors.dtype, levels=self.levels)
+        extras = None
+        if copy_vecattrs:
+            with self._lock:
+                self.allocate_vecattrs()
+                extras = {attr: np.asarray(values)[rows] for attr, values in self.expandos.items()}
+        kv.add_vectors(present, np.asarray(st.vectors[rows], dtype=st.vectors.dtype).reshape(len(rows), -1),
+                       extras=extras)
+        return kv
+
     # -------------------------------------------------------------------- files
-    def save(self, base, meta=None):
+    def save(self, fname_or_handle=None, meta=None, *, base=None, separately=None, sep_limit=None,
+             ignore=frozenset(), pickle_protocol=None, **kwargs):
         """Write ``base.vocab.json``, ``base.npy``, ``base.counts.npy`` and ``base.meta.json`` as one atomic set.
 
         ``meta`` (a JSON-serialisable dict) is merged into the meta file; the
-        model uses it for its training state.
+        model uses it for its training state. gensim's ``separately``,
+        ``sep_limit`` and ``pickle_protocol`` are accepted and ignored (with a
+        warning, once): the vectors are always a separate ``.npy`` file, and
+        nothing is pickled. ``ignore`` may name ``'count'``/``'expandos'`` (no
+        counts file); names of derived data (``'norms'``, ``'vectors_norm'``)
+        are never stored anyway.
         """
         from w2vm.io.npy_vocab import save_base
-        base = check_base(base)
+        from w2vm.models import gensim_compat
+        base = check_base(gensim_compat.saved_base(fname_or_handle, base, "KeyedVectors.save"))
+        gensim_compat.legacy_save_keywords(separately=separately, sep_limit=sep_limit,
+                                           pickle_protocol=pickle_protocol, **kwargs)
+        omit = gensim_compat.check_ignore(ignore, ("count", "expandos"))
         if meta is not None and not isinstance(meta, dict):
             raise TypeError(f"meta must be a dict, got {type(meta).__name__}")
         st, counts = self._snapshot_with_counts()
         own = {"levels": list(self.levels)}
         own.update(meta or {})
-        save_base(base, st.index_to_key, st.vectors, meta=own, counts=counts)
+        save_base(base, st.index_to_key, st.vectors, meta=own, counts=None if omit else counts)
 
     @classmethod
-    def load(cls, base, mmap=None, check_finite=None):
+    def load(cls, fname=None, mmap=None, check_finite=None, *, base=None, **kwargs):
         """Load vectors saved by :meth:`save`, by ``Word2Vec.save`` or by word2vec-matryoshka.
 
         Parameters
         ----------
-        base : str or os.PathLike
-            Path prefix used at save time.
+        fname : str or os.PathLike
+            Path prefix used at save time (``base=`` is the same).
         mmap : {None, 'r', 'r+', 'c'}
             Memory-map the vectors; ``'r'`` is zero-copy and read-only.
         check_finite : bool, optional
             Scan for NaN/inf (default: only when not memory-mapping).
+
+        Raises
+        ------
+        w2vm.models.gensim_compat.GensimFileError
+            ``fname`` is a file gensim pickled: it names the way out
+            (:meth:`from_gensim`, ``w2vm convert OLD NEW --from gensim``).
         """
         from w2vm.io.atomic import reading_file_set
         from w2vm.io.npy_vocab import load_base, load_counts, paths
-        base = check_base(base, for_load=True)
+        from w2vm.models import gensim_compat
+        base = check_base(gensim_compat.loaded_base(fname, base, "KeyedVectors.load", kwargs), for_load=True)
         with reading_file_set(base):  # the files of one save, even if one is in progress or was killed
             index_to_key, vectors, meta = load_base(base, mmap=mmap, check_finite=check_finite)
             counts = load_counts(base, meta, len(index_to_key))
@@ -542,18 +639,35 @@ class KeyedVectors(KeyedVectorsStorage):
         return kv
 
     def save_word2vec_format(self, fname, fvocab=None, binary=False, total_vec=None, write_header=True,
-                             prefix="", level=None):
-        """Write the C word2vec text/binary format (gensim's bytes); ``level=m`` exports ``v[:m]``."""
+                             prefix="", append=False, sort_attr="count", level=None):
+        """Write the C word2vec text/binary format (gensim's bytes); ``level=m`` exports ``v[:m]``.
+
+        Records are written in descending order of the per-key attribute
+        ``sort_attr`` (most frequent first); ``append=True`` adds them after
+        the file's current content (still an atomic write).
+        """
         from w2vm.io.word2vec_format import save_word2vec_format
         m = self._level(level)
-        st, counts = self._snapshot_with_counts()
-        save_word2vec_format(fname, st.index_to_key, st.vectors[:, :m], counts=counts, fvocab=fvocab,
-                             binary=binary, total_vec=total_vec, write_header=write_header, prefix=prefix)
+        with self._lock:
+            st = self._state
+            self.allocate_vecattrs()
+            order_by = self.expandos.get(sort_attr)
+        if order_by is None:
+            if fvocab is not None:
+                raise ValueError(f"cannot store the vocabulary with {sort_attr!r}: no such per-key attribute "
+                                 f"(known: {sorted(self.expandos)})")
+            logger.warning("attribute %s not present in %s; storing in index order", sort_attr, self)
+        save_word2vec_format(fname, st.index_to_key, st.vectors[:, :m], counts=order_by, fvocab=fvocab,
+                             binary=binary, total_vec=total_vec, write_header=write_header, prefix=prefix,
+                             append=append)
 
     @classmethod
     def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8", unicode_errors="strict",
                              limit=None, datatype=np.float32, no_header=False):
-        """Read the C word2vec text/binary format or GloVe text (``no_header=True``), like gensim."""
+        """Read the C word2vec text/binary format or GloVe text (``no_header=True``), like gensim.
+
+        The vectors are a new writable array whatever the format.
+        """
         from w2vm.io.word2vec_format import load_word2vec_format
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, numbers.Integral)):
             raise TypeError(f"limit must be an int or None, got {limit!r}")
@@ -572,13 +686,57 @@ class KeyedVectors(KeyedVectorsStorage):
         kv.expandos = {"count": counts}
         return kv
 
+    def intersect_word2vec_format(self, fname, lockf=0.0, binary=False, encoding="utf8",
+                                  unicode_errors="strict"):
+        """Adopt the vectors of a C word2vec file for the keys already here, and lock them.
+
+        No key is added; keys of the file found here take its vector and the
+        lock factor ``lockf`` (0.0, the default, freezes them during later
+        training; 1.0 lets them train). ``vectors_lockf`` becomes one factor
+        per key if it was not already (gensim requires the caller to do that).
+        Returns the number of keys merged.
+        """
+        from w2vm.io.word2vec_format import load_word2vec_format
+        lockf = float(lockf)
+        if not np.isfinite(lockf):
+            raise ValueError(f"lockf must be finite, got {lockf}")
+        keys, vectors, _ = load_word2vec_format(fname, binary=binary, encoding=encoding,
+                                                unicode_errors=unicode_errors)
+        if vectors.shape[1] != self.vector_size:
+            raise ValueError(f"incompatible vector size {vectors.shape[1]} in file {fname} "
+                             f"(these vectors have {self.vector_size})")
+        with self._lock:
+            st = self._state
+            found = [(row, self._index_in(st, key, -1)) for row, key in enumerate(keys)]
+            found = [(row, index) for row, index in found if index >= 0]
+            n = len(st.index_to_key)
+            factors = np.asarray(self.vectors_lockf, dtype=np.float32).reshape(-1)
+            if factors.size != n:
+                factors = factors[np.arange(n) % factors.size] if factors.size else np.ones(n, np.float32)
+            factors = np.array(factors, dtype=np.float32)
+            if found:
+                rows, indices = (np.array(x, dtype=np.int64) for x in zip(*found))
+                updated = np.array(st.vectors, dtype=st.vectors.dtype)
+                updated[indices] = vectors[rows]
+                factors[indices] = lockf
+                self.vectors = updated
+            self.vectors_lockf = factors
+        logger.info("merged %d vectors into %s matrix from %s", len(found), st.vectors.shape, fname)
+        return len(found)
+
     @classmethod
     def from_gensim(cls, obj, levels=None):
-        """Copy a live gensim ``KeyedVectors`` (or a model with ``.wv``) into w2vm."""
-        from w2vm.io.gensim_compat import from_gensim
+        """Copy a gensim ``KeyedVectors`` (or a model with ``.wv``), live or saved, into w2vm.
+
+        ``obj`` may be the path of a file gensim saved: it is loaded with
+        gensim's own loader, which unpickles it, so only pass a file you trust.
+        ``levels`` are recorded with the vectors (default ``[vector_size]``:
+        gensim trained one level).
+        """
+        from w2vm.models.gensim_compat import from_gensim
         return from_gensim(obj, cls=cls, levels=levels)
 
     def to_gensim(self, level=None):
         """A gensim ``KeyedVectors`` with the same keys, (prefix) vectors and counts."""
-        from w2vm.io.gensim_compat import to_gensim
+        from w2vm.models.gensim_compat import to_gensim
         return to_gensim(self, level=level)

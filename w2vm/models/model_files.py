@@ -2,7 +2,8 @@
 
 ``base.vocab.json`` + ``base.npy`` (+ ``base.counts.npy``) hold the vectors as
 ``KeyedVectors.save`` writes them, ``base.syn1neg.npy`` / ``base.syn1.npy`` the
-output weights, and ``base.meta.json`` the parameters and the training state
+output weights, ``base.vectors_lockf.npy`` the lock factors (only when some
+row is locked), and ``base.meta.json`` the parameters and the training state
 that let ``load(base).train(...)`` continue exactly where ``save`` stopped.
 No pickle. The files of one save are committed as one set
 (:func:`w2vm.io.atomic.atomic_file_set`): a crash at any moment leaves the
@@ -30,6 +31,9 @@ _SAVED_PARAMS = (
 # training state that makes load(base).train(...) continue exactly where save() stopped
 _SAVED_STATE = ("corpus_count", "corpus_total_words", "effective_min_count", "epochs_trained",
                 "train_count", "min_alpha_yet_reached")
+# arrays ``save(..., ignore=...)`` may leave out; ``load`` gives zero output weights and
+# all-ones lock factors instead
+OPTIONAL_ARRAYS = ("syn1neg", "syn1", "vectors_lockf")
 
 
 def _is_number(value):
@@ -56,24 +60,33 @@ def _check_loss_history(meta_path, history):
     return [list(row) for row in history]
 
 
-def save_model(model, base):
+def save_model(model, base, omit=()):
     """Write the model's files for ``base`` (see the module docstring).
 
     No pickle; the files are committed as one atomic set. ``Word2Vec.load(base)``
     restores a model that continues training as if it had never been saved.
+    ``omit`` names arrays of :data:`OPTIONAL_ARRAYS` not to write.
     """
     base = os.fspath(base)
     params = {name: getattr(model, name) for name in _SAVED_PARAMS}
     state = {name: getattr(model, name) for name in _SAVED_STATE}
     state["loss_history"] = model.loss_history
+    lockf = model.wv.lockf_for_training()
+    if lockf is not None and "vectors_lockf" not in omit:
+        state["vectors_lockf"] = True
+    omitted = sorted(set(omit) & {"syn1neg", "syn1"})
+    if omitted:
+        state["omitted"] = omitted
     meta = {"model": {"format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION,
                       "params": params, "state": state}}
     with atomic_file_set(base):  # one set with the KeyedVectors files: a crash never leaves a mix
         # output weights first: the vectors and meta that point at them are renamed last
-        if model.negative:
+        if model.negative and "syn1neg" not in omit:
             atomic_save_npy(base + ".syn1neg.npy", model.syn1neg)
-        if model.hs:
+        if model.hs and "syn1" not in omit:
             atomic_save_npy(base + ".syn1.npy", model.syn1)
+        if state.get("vectors_lockf"):
+            atomic_save_npy(base + ".vectors_lockf.npy", lockf)
         model.wv.save(base, meta=meta)
 
 
@@ -109,29 +122,41 @@ def _load_model(cls, base, mmap):
                          f"match the vectors ({kv.vector_size}/{list(kv.levels)})")
     model.wv = kv
     n = len(kv)
+    omitted = state.get("omitted", [])
+    if not isinstance(omitted, list):
+        raise ValueError(f"{meta_path}: 'omitted' must be a list of array names")
     for name, wanted in (("syn1neg", model.negative), ("syn1", model.hs)):
         path = resolve(f"{base}.{name}.npy")
         if not wanted:
             continue
-        if vectors_only and not os.path.exists(path):
+        if (vectors_only and not os.path.exists(path)) or name in omitted:
             setattr(model, name, np.zeros((n, model.vector_size), dtype=np.float32))
             continue
-        if not os.path.isfile(path):
-            raise MissingFileError(f"{path}: the model's output weights are missing")
-        try:
-            array = load_npy(path, mmap=mmap)  # never allocates more than the file holds
-        except ValueError as exc:
-            raise ValueError(f"{path}: not a readable .npy file ({exc})") from None
-        if array.dtype != np.float32 or array.shape != (n, model.vector_size) \
-                or not array.flags.c_contiguous:
-            raise ValueError(f"{path}: expected C-ordered float32 of shape {(n, model.vector_size)}, "
-                             f"got {array.dtype} {array.shape}")
-        setattr(model, name, array)
+        setattr(model, name, _load_array(path, (n, model.vector_size), mmap=mmap,
+                                         what="the model's output weights"))
     for name in _SAVED_STATE:
         if name in state:
             setattr(model, name, _check_state_value(meta_path, name, state[name]))
     model.loss_history = _check_loss_history(meta_path, state.get("loss_history", []))
+    if state.get("vectors_lockf"):
+        kv.vectors_lockf = _load_array(f"{base}.vectors_lockf.npy", (n,), mmap=None,
+                                       what="the model's lock factors")
     if not np.any(kv.expandos.get("count", 0)):
         # no counts saved: rank-based counts keep sampling tables usable (Zipf's law)
         kv.set_vecattr(list(range(n)), "count", np.maximum(1, 10 * (n - np.arange(n))))
     return model
+
+
+def _load_array(path, shape, mmap, what):
+    """A float32 C-ordered array of ``shape`` saved with the model, checked."""
+    path = resolve(path)
+    if not os.path.isfile(path):
+        raise MissingFileError(f"{path}: {what} are missing")
+    try:
+        array = load_npy(path, mmap=mmap)  # never allocates more than the file holds
+    except ValueError as exc:
+        raise ValueError(f"{path}: not a readable .npy file ({exc})") from None
+    if array.dtype != np.float32 or array.shape != shape or not array.flags.c_contiguous:
+        raise ValueError(f"{path}: expected C-ordered float32 of shape {shape}, "
+                         f"got {array.dtype} {array.shape}")
+    return array

@@ -62,12 +62,13 @@ def prune_vocab(counts, min_reduce, trim_rule=None):
     return len(doomed)
 
 
-def scan_vocab(corpus_iterable, progress_per=10000, max_vocab_size=None, trim_rule=None):
+def scan_vocab(corpus_iterable, progress_per=10000, max_vocab_size=None, trim_rule=None, log=logger.info):
     """Count words in one pass.
 
     Returns ``(counts, corpus_count, total_words)``. With ``max_vocab_size``
     the counter is pruned whenever it grows past that size (the rarest words
     go first, with a rising threshold, as the C tool does), bounding memory.
+    ``log`` takes the summary line (``Word2Vec`` passes one that honours ``verbose``).
     """
     counts = Counter()
     total_words = 0
@@ -89,13 +90,13 @@ def scan_vocab(corpus_iterable, progress_per=10000, max_vocab_size=None, trim_ru
             logger.debug("PROGRESS: at sentence #%d, processed %d words, keeping %d word types",
                          n_sentences, total_words, len(counts))
     check_tokens(counts)
-    logger.info("collected %d word types from a corpus of %d raw words and %d sentences%s",
+    log("collected %d word types from a corpus of %d raw words and %d sentences%s",
                 len(counts), total_words, n_sentences,
                 f" ({pruned} rare types pruned to respect max_vocab_size)" if pruned else "")
     return counts, n_sentences, total_words
 
 
-def scan_corpus_file(path, max_vocab_size=None, max_sentence_length=10000):
+def scan_corpus_file(path, max_vocab_size=None, max_sentence_length=10000, log=logger.info):
     """Count the words of an uncompressed LineSentence file natively.
 
     Same result as :func:`scan_vocab` over ``LineSentence(path)`` (tokens split
@@ -110,7 +111,7 @@ def scan_corpus_file(path, max_vocab_size=None, max_sentence_length=10000):
     except UnicodeDecodeError as exc:
         raise ValueError(f"corpus file {path!r} is not valid UTF-8: {exc}") from None
     counts = dict(zip(keys, values.tolist()))
-    logger.info("collected %d word types from a corpus of %d raw words and %d sentences%s",
+    log("collected %d word types from a corpus of %d raw words and %d sentences%s",
                 len(counts), n_words, n_sentences,
                 f" ({pruned} rare types pruned to respect max_vocab_size)" if pruned else "")
     return counts, n_sentences, n_words
@@ -133,6 +134,23 @@ def select_words(raw_counts, min_count, trim_rule=None, sorted_vocab=True):
     if sorted_vocab:
         kept.sort(key=lambda item: item[1], reverse=True)
     return [w for w, _ in kept], np.array([c for _, c in kept], dtype=np.int64)
+
+
+def vocabulary_report(raw_counts, min_count, trim_rule, sample):
+    """What ``min_count``/``trim_rule``/``sample`` would keep of ``raw_counts`` (gensim's report).
+
+    Returns ``drop_unique``, ``retain_total``, ``downsample_unique``,
+    ``downsample_total`` and ``num_retained_words``.
+    """
+    kept = [c for w, c in raw_counts.items() if keep_vocab_item(w, c, min_count, trim_rule)]
+    dropped = len(raw_counts) - len(kept)
+    kept = np.asarray(kept, dtype=np.int64)
+    keep = sample_ints(kept, sample).astype(np.float64) / 4294967296.0
+    downsampled = keep < 1.0 - 1e-9
+    return {"drop_unique": dropped, "retain_total": int(kept.sum()),
+            "downsample_unique": int(downsampled.sum()),
+            "downsample_total": int(np.sum(np.minimum(keep, 1.0) * kept)),
+            "num_retained_words": int(len(kept))}
 
 
 def sample_ints(counts, sample):

@@ -1,0 +1,1 @@
+"""Helpers that gensim's documentation examples import from ``gensim.test``."""
