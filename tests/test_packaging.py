@@ -5,6 +5,7 @@ marked ``packaging`` and run by ``.ci/run`` as its own step, serially
 (``-p no:xdist``: the tests share one clone). A test needs ``git`` and
 network-free package installs from the machine's index or cache.
 """
+import importlib.util
 import os
 import re
 import shutil
@@ -22,15 +23,11 @@ BIN = "Scripts" if sys.platform == "win32" else "bin"
 
 
 def readme_command(number):
-    """README command ``number`` exactly as the README's first code block writes it (before its comment)."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"```bash\n(.*?)```", text, re.S)
-    assert block, "README.md has no bash block"
-    for line in block.group(1).splitlines():
-        command, _, comment = line.partition("#")
-        if comment.strip().startswith(f"{number}."):
-            return command.strip()
-    raise AssertionError(f"README.md's first bash block has no command '# {number}.'")
+    """README command ``number`` exactly as README.md writes it (CI's own parser: they cannot drift)."""
+    spec = importlib.util.spec_from_file_location("readme_command", ROOT / ".ci" / "readme_command.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.readme_command(number)
 
 
 def run(cmd, cwd=None, env=None, shell=False, timeout=1800):

@@ -55,6 +55,8 @@ def test_cli_table_and_json(planted_tsv):
     assert lines[0].split()[:3] == ["method", "|", "recall@10"]
     assert any(line.strip().startswith("popularity") for line in lines)
     assert any("item2vec d=16 exact" in line for line in lines)
+    assert "recall pipeline: " in proc.stderr and "training item2vec" in proc.stderr  # a line as each step starts
+    assert "recall pipeline done in" in proc.stderr
     proc = _cli(planted_tsv, "--ks", "10", "--vector-size", "8", "--epochs", "2", "--workers", "1", "--json",
                 "--no-baselines", "--user", "recency", "--half-life", "3")
     assert proc.returncode == 0, proc.stderr

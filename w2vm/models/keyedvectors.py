@@ -120,9 +120,9 @@ class KeyedVectors(KeyedVectorsStorage):
                 return vec
             # say what would work: a prefix vector needs its level named (it is never guessed from the length)
             hint = (f"; for a prefix query pass level={vec.shape[0]}" if vec.shape[0] < self.vector_size else "")
-            raise ValueError(f"query vector has {vec.shape[0]} values; expected {self.vector_size} (the full "
-                             f"dimension)" + (f" or {m} (level={m})" if m != self.vector_size else "")
-                             + f"{hint} (trained levels: {list(self.levels)})")
+            expected = (f"{m} (level={m}) or " if m != self.vector_size else "") + f"{self.vector_size} (the full dimension)"
+            raise ValueError(f"query vector has {vec.shape[0]} values; expected {expected}{hint} "
+                             f"(trained levels: {list(self.levels)})")
         index = self._index_in(st, key)
         if norm:
             return st.vectors[index, :m] / self._norms(st, m)[1][index]
