@@ -65,10 +65,12 @@ def test_quiet_prints_nothing(tmp_path, corpus):
 
 
 def test_progress_bar_on_a_terminal(tmp_path, corpus):
+    """A real terminal 80 columns wide: per-epoch percentages, every level's loss, no line ever wider."""
     master, slave = pty.openpty()
     proc = subprocess.Popen(cli_command("train", corpus, "-o", tmp_path / "m", *FAST, "--epochs", "3",
-                                        "--compute-loss"),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=cli_env())
+                                        "--compute-loss", "--levels", "2,4,8,16"),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
+                            env=cli_env(COLUMNS="80"))
     os.close(slave)
     chunks = []
     while True:
@@ -83,9 +85,14 @@ def test_progress_bar_on_a_terminal(tmp_path, corpus):
     assert proc.wait(timeout=60) == 0
     out = b"".join(chunks).decode()
     assert "\r\x1b[K[" in out  # the bar redraws its line in place
-    bar = out.split("\r\x1b[K[")[1]
-    for part in ("%", "epoch ", "words/s", "ETA", "alpha", "loss"):
-        assert part in bar, bar
+    frames = [f for f in out.split("\r\x1b[K") if f and "\n" not in f]
+    assert frames and all(len(f) <= 79 for f in frames), max(frames, key=len)
+    scan = [f for f in frames if "vocabulary scan" in f]
+    training = [f for f in frames if " epoch " in f]
+    assert scan and training, frames
+    for bar in training:
+        epoch_share = float(re.search(r"(\d+\.\d)%  epoch [123]/3", bar).group(1))
+        assert 0 <= epoch_share <= 100 and re.search(r"loss [\d.]+k?/[\d.]+k?/[\d.]+k?/[\d.]+k?", bar), bar
     assert "EPOCH 3: training on" in out and "model saved to" in out
     assert " : INFO : " not in out  # no log-line prefixes on a terminal
 
