@@ -26,8 +26,10 @@ from w2vm.io.text import (ERROR_POLICIES, check_encoding, decode_error, is_stric
 
 DEFAULT_MAX_SENTENCE_LENGTH = 10000
 
-__all__ = ["LineSentence", "PathLineSentences", "Text8Corpus", "CorpusReadError", "open_text",
-           "COMPRESSED_SUFFIXES"]
+# the readers, their error, and what other parts need to open text files (they reach Formats through here)
+__all__ = ["LineSentence", "PathLineSentences", "Text8Corpus", "CorpusReadError", "CorruptCompressedFileError",
+           "TruncatedCompressedFileError", "open_text", "decode_error", "with_line", "is_compressed",
+           "is_strict_utf8", "COMPRESSED_SUFFIXES", "ERROR_POLICIES"]
 
 
 def _check_length(max_sentence_length):

@@ -1,7 +1,6 @@
 """``w2vm recall``: the item2vec vector-recall pipeline on an interaction log, with a metric table."""
 import argparse
 import os
-import sys
 
 from w2vm.cli.common import CLIError, dumps, int_list, positive_int, print_table, require
 from w2vm.cli.progress import make_reporter

@@ -90,12 +90,20 @@ cdef int64_t utf8_check(const uint8_t *p, int64_t n, int64_t base, Utf8State *st
     rules are RFC 3629's, which Python's strict decoder applies: no overlong
     forms, no surrogates, nothing above U+10FFFF.
     """
-    cdef int64_t k
+    cdef int64_t k = 0
     cdef uint8_t c
+    cdef uint64_t word
     if st.need == 0 and not has_high_byte(p, n):
         return -1
-    for k in range(n):
+    while k < n:
+        if st.need == 0 and k + 8 <= n:
+            # between sequences, skip ASCII eight bytes at a time (text with a few accents is mostly ASCII)
+            memcpy(&word, p + k, 8)
+            if (word & 0x8080808080808080ULL) == 0:
+                k += 8
+                continue
         c = p[k]
+        k += 1
         if st.need:
             if c < st.lo or c > st.hi:
                 return st.start
@@ -105,7 +113,7 @@ cdef int64_t utf8_check(const uint8_t *p, int64_t n, int64_t base, Utf8State *st
             continue
         if c < 0x80:
             continue
-        st.start = base + k
+        st.start = base + k - 1
         st.lo = 0x80
         st.hi = 0xBF
         if 0xC2 <= c <= 0xDF:
@@ -127,7 +135,7 @@ cdef int64_t utf8_check(const uint8_t *p, int64_t n, int64_t base, Utf8State *st
         elif 0xF1 <= c <= 0xF3:
             st.need = 3
         else:
-            return base + k
+            return base + k - 1
     return -1
 
 
