@@ -210,7 +210,7 @@ class _ScanProgress:
 
     def _fraction(self):
         readers = self.corpus.readers if isinstance(self.corpus, _Concatenated) else [self.corpus]
-        sizes = [r.size_on_disk() for r in readers]
+        sizes = [r.size_on_disk() or 0 for r in readers]
         total = sum(sizes)
         if not total:
             return None
