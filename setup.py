@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).resolve().parent
 
@@ -141,4 +142,17 @@ def write_build_info(openmp, debug):
     )
 
 
-setup(ext_modules=build_extensions())
+class ParallelBuildExt(build_ext):
+    """Compile the extensions side by side, one job per core (the two kernel builds take most of the time).
+
+    ``build_ext --parallel N`` (or ``-j N``) still overrides it; ``W2VM_BUILD_JOBS=1`` makes the build serial.
+    """
+
+    def finalize_options(self):
+        super().finalize_options()
+        if self.parallel is None:
+            jobs = os.environ.get("W2VM_BUILD_JOBS", "")
+            self.parallel = int(jobs) if jobs.isdigit() and int(jobs) > 0 else (os.cpu_count() or 1)
+
+
+setup(ext_modules=build_extensions(), cmdclass={"build_ext": ParallelBuildExt})

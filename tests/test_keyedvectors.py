@@ -107,6 +107,10 @@ def test_most_similar_edge_cases(kv):
             kv.most_similar("k1", level=bad)
     with pytest.raises(ValueError, match="expected 8"):
         kv.similar_by_vector(np.ones(3, np.float32), level=8)
+    # a prefix vector without level=: the message names what would work
+    with pytest.raises(ValueError, match=r"has 4 values; expected 16 \(the full dimension\); for a prefix query "
+                                         r"pass level=4 \(trained levels: \[4, 8, 16\]\)"):
+        kv.similar_by_vector(np.ones(4, np.float32))
     with pytest.raises(TypeError):
         kv.most_similar("k1", restrict_vocab="k1")
     with pytest.raises(ValueError, match="mask"):

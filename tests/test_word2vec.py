@@ -526,8 +526,8 @@ def test_corpus_file_compressed_and_missing(tmp_path, topic_corpus):
         Word2Vec(corpus_file=str(tmp_path))
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"fine words \xff\xfe here\n")
-    with pytest.raises(ValueError, match="UTF-8"):
-        Word2Vec(corpus_file=str(bad), min_count=1)
+    with pytest.raises(ValueError, match=r"bad.txt: line 1 \(byte 11\): 'utf-8' codec can't decode byte 0xff"):
+        Word2Vec(corpus_file=str(bad), min_count=1)  # a CorpusReadError: the file, line, byte and cause
 
 
 def test_compute_loss_decreases_and_is_per_level(topic_corpus):

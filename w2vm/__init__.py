@@ -7,13 +7,10 @@ __version__ = "0.1.0"
 
 try:
     from w2vm.models import _word2vec_inner  # noqa: F401  (fails early if unbuilt)
-except ImportError as exc:  # pragma: no cover - exercised only on broken installs
-    raise ImportError(
-        "w2vm's compiled extensions are missing or were built for another Python "
-        f"({exc}). Build them with `pip install .` (or `pip install -e .` for a "
-        "development checkout, or `python setup.py build_ext --inplace`); a C compiler, "
-        "Cython>=3 and numpy are needed."
-    ) from exc
+except ImportError as exc:
+    from w2vm._source_tree import unbuilt_message
+
+    raise ImportError(unbuilt_message(exc)) from exc
 
 from w2vm.utils import set_seed, show_config  # noqa: E402
 from w2vm.models.keyedvectors import KeyedVectors  # noqa: E402

@@ -1,9 +1,10 @@
-"""Running ``python -m w2vm`` as a subprocess, for the command-line tests."""
+"""Running the command line for its tests: in this process, or as a ``python -m w2vm`` subprocess."""
 import os
 import subprocess
 import sys
 
 import w2vm
+from command_helpers import run_in_process
 
 # the subprocess imports the same w2vm as the tests, installed or not
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(w2vm.__file__)))
@@ -21,8 +22,14 @@ def cli_command(*args):
     return [sys.executable, "-m", "w2vm", *map(str, args)]
 
 
-def run_cli(*args, cwd=None, input=None, timeout=120):
-    """Run the command line; return the CompletedProcess (text stdout/stderr)."""
+def run_cli(*args, cwd=None, input=None, timeout=120, process=False):
+    """Run the command line; return the CompletedProcess (text stdout/stderr).
+
+    In this process (``command_helpers.run_in_process``) unless ``process``:
+    then a real ``python -m w2vm`` subprocess.
+    """
+    if not process:
+        return run_in_process(args, cwd=cwd, input=input)
     return subprocess.run(cli_command(*args), cwd=cwd, input=input, capture_output=True, text=True,
                           env=cli_env(), timeout=timeout)
 

@@ -2,6 +2,8 @@
 import csv
 import io
 import json
+import re
+import sys
 
 import numpy as np
 import pytest
@@ -70,6 +72,7 @@ def test_eval_text_json_csv_and_plot(tmp_path, model_base, eval_files):
     lines = text.stdout.splitlines()
     assert "analogies acc" in lines[0] and "pairs spearman" in lines[0]
     assert [line.split("|")[0].strip() for line in lines[2:]] == ["4", "8", "16"]
+    assert "evaluated 3 levels in" in text.stderr  # progress and timing go to stderr, the table to stdout
 
     js = run_cli("eval", model_base, "--analogies", analogies, "--pairs", pairs, "--json", "--levels", "2,16")
     assert js.returncode == 0, js.stderr
@@ -95,6 +98,16 @@ def test_eval_text_json_csv_and_plot(tmp_path, model_base, eval_files):
     else:
         assert drawn.returncode == 0, drawn.stderr
         assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_eval_plot_checks_matplotlib_before_any_work(tmp_path, eval_files, monkeypatch, capsys):
+    from w2vm.cli import main
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    # the model does not even exist: the missing extra is reported first, before loading or scoring
+    assert main(["eval", str(tmp_path / "no-model"), "--pairs", eval_files[1], "--plot", str(tmp_path / "p.png")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("w2vm eval: error: --plot needs matplotlib") and "pip install 'w2vm[plot]'" in err
 
 
 @pytest.mark.parametrize("args, code, text", [
@@ -126,7 +139,21 @@ def test_query_one_shot_matches_python(model_base):
 
 
 def test_query_unknown_word(model_base):
-    assert_one_line_error(run_cli("query", model_base, "qqzzxx"), 1, "query", "qqzzxx")
+    assert_one_line_error(run_cli("query", model_base, "qqzzxx", "King"), 1, "query",
+                          "not in the vocabulary: 'qqzzxx', 'King' (did you mean 'king'")
+
+
+def test_unknown_keys_get_suggestions():
+    from w2vm.cli.query import not_in_vocabulary, suggestions
+
+    kv = KeyedVectors(4)
+    keys = ["king", "queen", "KING", "kingdom", "whale", "ship", "sing"]
+    kv.add_vectors(keys, np.eye(len(keys), 4, dtype=np.float32))
+    assert suggestions(kv, "King") == ["king", "KING"]       # same word, another case: first
+    assert suggestions(kv, "kign")[0] == "king"              # then the nearest spelling
+    assert suggestions(kv, "qqzzxx") == []
+    assert not_in_vocabulary(kv, ["King", "qqzzxx"]) == \
+        "not in the vocabulary: 'King' (did you mean 'king' or 'KING'?), 'qqzzxx'"
 
 
 def test_query_interactive_from_stdin(model_base):
@@ -186,6 +213,7 @@ def test_index_build_and_query(tmp_path, model_base, kind):
     index = tmp_path / "words"
     built = run_cli("index", "build", model_base, index, "--type", kind, "--level", "8", "--seed", "1")
     assert built.returncode == 0, built.stderr
+    assert f"building a {kind} index of" in built.stderr  # progress (log lines: stderr is not a terminal)
     proc = run_cli("index", "query", index, "king", "whale", "--topn", "5", "--json")
     assert proc.returncode == 0, proc.stderr
     answers = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -213,6 +241,7 @@ def test_demo(eval_files):
     assert "Quality per level" in out and "analogies acc" in out
     assert "Nearest neighbours at level 8:" in out and "Nearest neighbours at level 16:" in out
     assert "king ->" in out
+    assert re.search(r"trained in [\d.]+ s: 1 epochs over \d+ words \(\d+ sentences\); vocabulary of \d+ words", out)
     # the table that needs no evaluation data: overlap of each level's neighbours with the full vector's
     rows = [line.split("|") for line in out.split("Neighbours kept per level")[1].splitlines()[3:5]]
     overlaps = {int(level): float(value) for level, value in rows}

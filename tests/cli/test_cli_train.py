@@ -4,6 +4,8 @@ import gzip
 import json
 import os
 import pty
+import random
+import re
 import signal
 import subprocess
 import time
@@ -63,10 +65,12 @@ def test_quiet_prints_nothing(tmp_path, corpus):
 
 
 def test_progress_bar_on_a_terminal(tmp_path, corpus):
+    """A real terminal 80 columns wide: per-epoch percentages, every level's loss, no line ever wider."""
     master, slave = pty.openpty()
     proc = subprocess.Popen(cli_command("train", corpus, "-o", tmp_path / "m", *FAST, "--epochs", "3",
-                                        "--compute-loss"),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=cli_env())
+                                        "--compute-loss", "--levels", "2,4,8,16"),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
+                            env=cli_env(COLUMNS="80"))
     os.close(slave)
     chunks = []
     while True:
@@ -81,9 +85,14 @@ def test_progress_bar_on_a_terminal(tmp_path, corpus):
     assert proc.wait(timeout=60) == 0
     out = b"".join(chunks).decode()
     assert "\r\x1b[K[" in out  # the bar redraws its line in place
-    bar = out.split("\r\x1b[K[")[1]
-    for part in ("%", "epoch ", "words/s", "ETA", "alpha", "loss"):
-        assert part in bar, bar
+    frames = [f for f in out.split("\r\x1b[K") if f and "\n" not in f]
+    assert frames and all(len(f) <= 79 for f in frames), max(frames, key=len)
+    scan = [f for f in frames if "vocabulary scan" in f]
+    training = [f for f in frames if " epoch " in f]
+    assert scan and training, frames
+    for bar in training:
+        epoch_share = float(re.search(r"(\d+\.\d)%  epoch [123]/3", bar).group(1))
+        assert 0 <= epoch_share <= 100 and re.search(r"loss [\d.]+k?/[\d.]+k?/[\d.]+k?/[\d.]+k?", bar), bar
     assert "EPOCH 3: training on" in out and "model saved to" in out
     assert " : INFO : " not in out  # no log-line prefixes on a terminal
 
@@ -202,3 +211,75 @@ def test_resume_refuses_changed_parameters(tmp_path, corpus, model_base):
     assert_one_line_error(proc, 2, "train", "--window")
     done = run_cli("train", corpus, "--resume", model_base, "--output", tmp_path / "m")
     assert_one_line_error(done, 1, "train", "finished")
+
+
+# --------------------------------------------------------------------------- dirty corpora
+def _dirty_files(folder):
+    """The four kinds of bad input a user meets, and what the one-line error must say about each."""
+    lines = [f"w{i % 50} café line{i % 7}".encode() for i in range(20_000)]
+    lines[12_345] = "w1 café latin".encode("latin-1")
+    latin1 = folder / "mixed.txt"
+    latin1.write_bytes(b"\n".join(lines) + b"\n")
+    rng = random.Random(7)
+    text = b"".join(b"the cat sat on %08d\n" % rng.randrange(10**8) for _ in range(20_000))
+    truncated = folder / "cut.txt.gz"
+    truncated.write_bytes(gzip.compress(text)[:-1000])
+    noise = folder / "noise.txt"
+    noise.write_bytes(b"\xfe" + rng.randbytes(3000))
+    corrupt = folder / "bad.txt.xz"
+    corrupt.write_bytes(rng.randbytes(3000))
+    return {
+        "latin1": (latin1, r"mixed\.txt: line 12346 \(byte \d+\): 'utf-8' codec can't decode byte 0xe9: "
+                           r"invalid continuation byte"),
+        "truncated": (truncated, r"cut\.txt\.gz: near line \d+ \(byte \d+\): truncated gz data"),
+        "noise": (noise, r"noise\.txt: line 1 \(byte 0\): 'utf-8' codec can't decode byte 0xfe: invalid start byte"),
+        "corrupt": (corrupt, r"bad\.txt\.xz: near line 1 \(byte 0\): corrupt xz data"),
+    }
+
+
+@pytest.mark.parametrize("case", ["latin1", "truncated", "noise", "corrupt"])
+def test_unreadable_corpus_is_one_line_naming_file_line_and_cause(tmp_path, capsys, case):
+    from w2vm.cli import main
+
+    path, expected = _dirty_files(tmp_path)[case]
+    code = main(["train", str(path), "-o", str(tmp_path / "m"), "--quiet", "--workers", "1"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err and err.count("\n") == 1, err
+    assert re.fullmatch(r"w2vm train: error: .*" + expected + r".*\n", err), err
+    assert not (tmp_path / "m.vocab.json").exists()
+
+
+def test_unreadable_corpus_from_a_real_process(tmp_path):
+    path, expected = _dirty_files(tmp_path)["latin1"]
+    proc = run_cli("train", path, "-o", tmp_path / "m", "--workers", "1", "--min-count", "1", "--vector-size", "8",
+                   "--epochs", "1")
+    assert_one_line_error(proc, 1, "train")
+    assert re.search(expected, proc.stderr.splitlines()[-1]) and "is empty" not in proc.stderr
+    with_debug = run_cli("train", path, "-o", tmp_path / "m", "--debug", "--quiet")
+    assert with_debug.returncode != 0 and "Traceback" in with_debug.stderr and "CorpusReadError" in with_debug.stderr
+
+
+def test_encoding_and_error_policy_options(tmp_path, capsys):
+    from w2vm.cli import main
+
+    path, _ = _dirty_files(tmp_path)["latin1"]
+    # --encoding: the Python reader decodes the file as asked (the native one reads strict UTF-8 only)
+    assert main(["train", str(path), "-o", str(tmp_path / "m"), "--encoding", "latin-1", "--min-count", "1",
+                 "--vector-size", "8", "--epochs", "1", "--workers", "1", "--no-bar", "--progress-interval", "0"]) == 0
+    err = capsys.readouterr().err
+    assert "native reader" not in err and "vocabulary scan: " in err and "vocabulary scan done" in err
+    assert "caf\u00e9" in KeyedVectors.load(tmp_path / "m").key_to_index
+    assert main(["train", str(path), "-o", str(tmp_path / "m"), "--encoding", "klingon"]) == 2
+    assert "unknown encoding: klingon" in capsys.readouterr().err
+    assert main(["train", str(path), "-o", str(tmp_path / "m"), "--reader", "native", "--errors", "replace"]) == 1
+    assert "strict UTF-8" in capsys.readouterr().err
+
+
+def test_errors_replace_keeps_the_other_lines(tmp_path, capsys):
+    from w2vm.cli import main
+
+    path, _ = _dirty_files(tmp_path)["latin1"]
+    assert main(["train", str(path), "-o", str(tmp_path / "m"), "--errors", "replace", "--min-count", "1",
+                 "--vector-size", "8", "--epochs", "1", "--workers", "1", "--quiet"]) == 0
+    keys = KeyedVectors.load(tmp_path / "m").key_to_index
+    assert "caf\ufffd" in keys and "café" in keys and "latin" in keys

@@ -1,16 +1,11 @@
 """run_pipeline and ``w2vm recall`` end to end: synthetic log always, MovieLens-100k when present."""
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+from command_helpers import run_in_process
 from recall_helpers import planted_log
 
-import w2vm
 from w2vm.recall.pipeline import run_pipeline
-
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(w2vm.__file__)))
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +37,7 @@ def test_pipeline_random_split(planted_tsv):
 
 
 def _cli(*args):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = _ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return subprocess.run([sys.executable, "-m", "w2vm", "recall", *map(str, args)], capture_output=True,
-                          text=True, env=env, timeout=120)
+    return run_in_process(["recall", *args])
 
 
 def test_cli_table_and_json(planted_tsv):
@@ -55,6 +47,8 @@ def test_cli_table_and_json(planted_tsv):
     assert lines[0].split()[:3] == ["method", "|", "recall@10"]
     assert any(line.strip().startswith("popularity") for line in lines)
     assert any("item2vec d=16 exact" in line for line in lines)
+    assert "recall pipeline: " in proc.stderr and "training item2vec" in proc.stderr  # a line as each step starts
+    assert "recall pipeline done in" in proc.stderr
     proc = _cli(planted_tsv, "--ks", "10", "--vector-size", "8", "--epochs", "2", "--workers", "1", "--json",
                 "--no-baselines", "--user", "recency", "--half-life", "3")
     assert proc.returncode == 0, proc.stderr

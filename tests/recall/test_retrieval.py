@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from w2vm.recall import Interactions, ItemRecall
+from w2vm.recall import Interactions, ItemRecall, make_index
 from w2vm.recall.retrieval import exclusion_csr
 
 
@@ -151,3 +151,14 @@ def test_cold_users_fall_back_to_the_given_ranking():
     np.testing.assert_array_equal(np.delete(items, 3, 0), np.delete(warm, 3, 0))
     with pytest.raises(ValueError, match="fallback must have shape"):
         ItemRecall(V).recommend(U, k=5, fallback=np.ones(3))
+
+
+def test_make_index_builds_on_the_vectors_it_is_given():
+    V, _, _ = data(n_items=200)
+    for kind in ("hnsw", "brute", "ivf", "lsh"):
+        index = make_index(kind, V, seed=1) if kind != "brute" else make_index(kind, V)
+        assert len(index) == 200, kind
+        ids, _ = index.search(V[7], k=1)
+        assert ids[0] == 7, kind
+    assert len(make_index("hnsw", n_items=10)) == 0           # no vectors: empty, for build() later
+    assert type(make_index("auto", 50)).__name__ == "BruteForceIndex"  # an int is still a catalogue size

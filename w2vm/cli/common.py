@@ -14,6 +14,20 @@ class CLIError(Exception):
         self.code = code
 
 
+def require(module, feature, extra):
+    """Import an optional dependency before any work starts, or stop with how to install it.
+
+    ``require("matplotlib", "--plot", "plot")`` raises :class:`CLIError`
+    ``--plot needs matplotlib: pip install 'w2vm[plot]'`` when it is missing.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise CLIError(f"{feature} needs {module.split('.')[0]} ({exc}): pip install 'w2vm[{extra}]'") from None
+
+
 def _number_list(text, cast, example):
     try:
         values = [cast(x) for x in text.replace(" ", "").split(",") if x != ""]
@@ -77,8 +91,9 @@ def detect_format(path):
         raise CLIError(f"{path}: no such vectors (neither a file nor a base with {path}.vocab.json and {path}.npy)")
     if os.path.isdir(path):
         raise CLIError(f"{path} is a directory, not a vector file")
-    plain = path[:-3] if path.endswith(".gz") else path[:-4] if path.endswith((".bz2", ".xz")) else path
-    if plain.endswith(".bin"):
+    from w2vm.io.compression import strip_compression
+
+    if strip_compression(path).endswith(".bin"):
         return "word2vec-bin"
     return "word2vec" if _looks_like_word2vec_header(path) else "glove"
 

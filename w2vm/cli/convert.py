@@ -43,10 +43,9 @@ def add_parser(sub, parents):
 def output_format(path, fmt):
     if fmt != "auto":
         return fmt
-    name = os.fspath(path).lower()
-    for suffix in (".gz", ".bz2", ".xz"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
+    from w2vm.io.compression import strip_compression
+
+    name = strip_compression(path).lower()
     if name.endswith(".bin"):
         return "word2vec-bin"
     if name.endswith((".txt", ".vec")):

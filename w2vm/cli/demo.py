@@ -73,7 +73,9 @@ def run_demo(args):
     except (TypeError, ValueError) as exc:
         raise CLIError(str(exc), code=2) from None
     elapsed = time.perf_counter() - start
-    print(f"trained {len(model.wv)} words in {elapsed:.1f} s\n")
+    print(f"trained in {elapsed:.1f} s: {model.epochs} epochs over {model.corpus_total_words} words "
+          f"({model.corpus_count} sentences); vocabulary of {len(model.wv)} words "
+          f"(those seen at least min_count={model.min_count} times)\n")
 
     analogies = args.analogies or find_eval_file("questions-words.txt")
     pairs = args.pairs or find_eval_file("wordsim353.tsv")

@@ -4,7 +4,8 @@ import csv
 import os
 import sys
 
-from w2vm.cli.common import CLIError, dumps, int_list, load_vectors, positive_int, VECTOR_FORMATS
+from w2vm.cli.common import CLIError, dumps, int_list, load_vectors, positive_int, require, VECTOR_FORMATS
+from w2vm.cli.progress import make_reporter
 
 
 def add_parser(sub, parents):
@@ -35,6 +36,8 @@ def add_parser(sub, parents):
     fmt.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     p.add_argument("--plot", metavar="PNG", help="also draw score vs dimension to this PNG (needs matplotlib: "
                                                 "pip install 'w2vm[plot]')")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress on stderr (default: a bar on a terminal, log lines otherwise)")
     p.set_defaults(func=run)
 
 
@@ -42,28 +45,44 @@ def _stem(path):
     return os.path.basename(os.fspath(path)).split(".")[0]
 
 
-def score_levels(kv, analogies, pairs, levels=None, restrict_vocab=300000, case_insensitive=True):
+def score_levels(kv, analogies, pairs, levels=None, restrict_vocab=300000, case_insensitive=True, task=None):
     """Evaluate every level; return ``(columns, rows)``.
 
     ``rows`` holds one dict per level (``level``, ``<stem>_accuracy`` per
     analogy file, ``<stem>_pearson`` / ``_spearman`` / ``_oov_ratio`` per
     pair file); ``columns`` lists ``(key, header, kind)`` for the text table.
+    ``task`` (a :class:`~w2vm.cli.progress.Task`) is told after each level of
+    each file, weighted by the file's work (an analogy file costs one search
+    per question, a pair file almost nothing).
     """
     levels = list(kv.levels if levels is None else levels)
     rows = [{"level": int(m)} for m in levels]
     columns = [("level", "level", "int")]
-    for path in analogies:
+    # the work of one level of each file: one search per analogy question, next to nothing per pair file
+    weights = [_analogy_weight(path) for path in analogies] + ([1] if pairs else [])
+    total, done = sum(weights) * len(levels), 0
+
+    def advance(weight, m, what):
+        nonlocal done
+        done += weight
+        if task is not None:
+            task.update(fraction=done / total, note=f"level {m} of {what}")
+
+    for path, weight in zip(analogies, weights):
         stem = _stem(path)
-        scored = kv.evaluate_levels(analogies=path, levels=levels, restrict_vocab=restrict_vocab,
-                                    case_insensitive=case_insensitive)
-        for row, got in zip(rows, scored):
+        for row, m in zip(rows, levels):
+            # one level at a time (the file is parsed again each time: milliseconds), so that progress moves
+            got = kv.evaluate_levels(analogies=path, levels=[m], restrict_vocab=restrict_vocab,
+                                     case_insensitive=case_insensitive)[0]
             row[f"{stem}_accuracy"] = got["analogy_accuracy"]
+            advance(weight, m, stem)
         columns.append((f"{stem}_accuracy", f"{stem} acc", "percent"))
     if pairs:
-        scored = kv.evaluate_levels(pairs=list(pairs), levels=levels, restrict_vocab=restrict_vocab,
-                                    case_insensitive=case_insensitive)
-        for row, got in zip(rows, scored):
+        for row, m in zip(rows, levels):
+            got = kv.evaluate_levels(pairs=list(pairs), levels=[m], restrict_vocab=restrict_vocab,
+                                     case_insensitive=case_insensitive)[0]
             row.update({k: v for k, v in got.items() if k != "level"})
+            advance(1, m, "the pair files")
         for path in pairs:
             stem = _stem(path)
             columns.append((f"{stem}_spearman", f"{stem} spearman", "float"))
@@ -71,6 +90,15 @@ def score_levels(kv, analogies, pairs, levels=None, restrict_vocab=300000, case_
             stem = _stem(path)
             columns.append((f"{stem}_oov_ratio", f"{stem} OOV", "oov"))
     return columns, rows
+
+
+def _analogy_weight(path):
+    """The work of one level of an analogy file, in pair-file units: about one per question line."""
+    try:
+        with open(path, "rb") as fh:
+            return max(sum(1 for line in fh if not line.startswith(b":")), 1)
+    except OSError:
+        return 1
 
 
 def _cell(value, kind):
@@ -93,12 +121,9 @@ def print_text_table(columns, rows, file=None):
 
 def plot_levels(columns, rows, path, title):
     """Score vs prefix dimension, one line per metric, to a PNG."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise CLIError("--plot needs matplotlib: pip install 'w2vm[plot]'") from None
+    matplotlib = require("matplotlib", "--plot", "plot")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
     levels = [row["level"] for row in rows]
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for key, header, kind in columns:
@@ -127,16 +152,24 @@ def run(args):
         for path in paths:
             if not os.path.isfile(path):
                 raise CLIError(f"{flag} {path}: no such file")
-    if args.plot and not os.path.isdir(os.path.dirname(os.path.abspath(args.plot))):
-        raise CLIError(f"--plot {args.plot}: the folder does not exist")
+    if args.plot:
+        if not os.path.isdir(os.path.dirname(os.path.abspath(args.plot))):
+            raise CLIError(f"--plot {args.plot}: the folder does not exist")
+        require("matplotlib", "--plot", "plot")  # before the minutes of scoring, not after
     kv = load_vectors(args.model, args.input_format)
     levels = args.levels
     if levels is not None:
         bad = [m for m in levels if not 1 <= m <= kv.vector_size]
         if bad:
             raise CLIError(f"--levels {bad}: outside [1, {kv.vector_size}] (the model's dimension)", code=2)
-    columns, rows = score_levels(kv, args.analogies, args.pairs, levels, args.restrict_vocab,
-                                 not args.case_sensitive)
+    reporter = make_reporter("quiet" if args.quiet else "auto", interval=5.0)
+    try:
+        task = reporter.task("eval", "evaluating")
+        columns, rows = score_levels(kv, args.analogies, args.pairs, levels, args.restrict_vocab,
+                                     not args.case_sensitive, task=task)
+        task.finish(f"evaluated {len(rows)} levels in {task.elapsed:.1f}s")
+    finally:
+        reporter.close()
     if args.json:
         print(dumps({"model": args.model, "vector_size": kv.vector_size, "vocab_size": len(kv),
                      "analogies": args.analogies, "pairs": args.pairs, "restrict_vocab": args.restrict_vocab,

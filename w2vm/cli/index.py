@@ -5,6 +5,7 @@ import sys
 import time
 
 from w2vm.cli.common import CLIError, dumps, int_list, load_vectors, positive_int
+from w2vm.cli.progress import make_reporter
 
 INDEX_TYPES = {"hnsw": "hnsw", "ivf": "ivf_flat", "ivf_flat": "ivf_flat", "lsh": "lsh", "brute": "brute"}
 
@@ -43,6 +44,8 @@ def add_parser(sub, parents):
     b.add_argument("--threads", type=positive_int, metavar="N", help="build threads (default: all cores)")
     b.add_argument("--seed", type=int, help="random seed")
     b.add_argument("--copy-vectors", action="store_true", help="store a copy of the vectors with the index")
+    b.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress on stderr (default: elapsed time on a terminal, log lines otherwise)")
     h = b.add_argument_group("hnsw")
     h.add_argument("--M", dest="M", type=positive_int, default=16, help="graph degree (default 16)")
     h.add_argument("--ef-construction", type=positive_int, default=200, help="build beam width (default 200)")
@@ -99,8 +102,15 @@ def run_build(args):
         index = INDEX_CLASSES[kind](**common, **specific)
     except (TypeError, ValueError) as exc:
         raise CLIError(str(exc), code=2) from None
+    reporter = make_reporter("quiet" if args.quiet else "auto", interval=5.0)
+    task = reporter.task("index", f"building a {kind} index of {len(kv)} vectors")
     start = time.perf_counter()
-    index.build(kv, level=args.level)
+    try:
+        # the build is one native call that reports nothing: the bar shows it is alive and for how long
+        with task.tick_while():
+            index.build(kv, level=args.level)
+    finally:
+        reporter.close()
     seconds = time.perf_counter() - start
     vectors_file = None
     npy = os.fspath(args.model) + ".npy"
@@ -149,7 +159,9 @@ def run_query(args):
         params["n_probe"] = args.n_probe
     missing = [w for w in args.words if w not in kv]
     if missing:
-        raise CLIError(f"not in the vocabulary: {', '.join(repr(w) for w in missing)}")
+        from w2vm.cli.query import not_in_vocabulary
+
+        raise CLIError(not_in_vocabulary(kv, missing))
     try:
         for word in args.words:
             # one extra result: the word itself comes back first and is dropped, as most_similar does

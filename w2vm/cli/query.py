@@ -48,11 +48,41 @@ def answer(kv, positive, negative, level, topn, restrict_vocab=None, cosmul=Fals
         raise CLIError("nothing to query: give at least one word")
     missing = [w for w in positive + negative if w not in kv]
     if missing:
-        raise CLIError(f"not in the vocabulary: {', '.join(repr(w) for w in missing)}")
+        raise CLIError(not_in_vocabulary(kv, missing))
     if level is not None and level > kv.vector_size:
         raise CLIError(f"--level {level}: larger than the model's dimension {kv.vector_size}", code=2)
     method = kv.most_similar_cosmul if cosmul else kv.most_similar
     return method(positive=positive, negative=negative, topn=topn, restrict_vocab=restrict_vocab, level=level)
+
+
+def suggestions(kv, word, n=3):
+    """Keys a user may have meant by ``word``: the same word in another case first, then close spellings.
+
+    Case variants are looked up among keys that lower-case alike (``King`` ->
+    ``king``, ``KING``); close spellings come from :mod:`difflib` over the
+    keys of about the same length (so a large vocabulary stays fast), most
+    frequent first among equally close ones.
+    """
+    import difflib
+
+    keys = kv.index_to_key
+    folded = word.casefold()
+    same_case = [k for k in keys if isinstance(k, str) and k.casefold() == folded and k != word]
+    if same_case:
+        return same_case[:n]
+    size = len(word)
+    near = [k for k in keys if isinstance(k, str) and abs(len(k) - size) <= max(2, size // 3)]
+    return difflib.get_close_matches(word, near, n=n, cutoff=0.75)
+
+
+def not_in_vocabulary(kv, missing):
+    """``not in the vocabulary: 'King' (did you mean 'king'?)``."""
+    parts = []
+    for word in missing:
+        close = suggestions(kv, word)
+        hint = f" (did you mean {' or '.join(repr(k) for k in close)}?)" if close else ""
+        parts.append(f"{word!r}{hint}")
+    return "not in the vocabulary: " + ", ".join(parts)
 
 
 def show(result, positive, negative, level, as_json, file=None):

@@ -1,9 +1,9 @@
 """``w2vm recall``: the item2vec vector-recall pipeline on an interaction log, with a metric table."""
 import argparse
 import os
-import sys
 
-from w2vm.cli.common import CLIError, dumps, int_list, positive_int, print_table
+from w2vm.cli.common import CLIError, dumps, int_list, positive_int, print_table, require
+from w2vm.cli.progress import make_reporter
 
 
 def add_parser(sub, parents):
@@ -74,8 +74,6 @@ def _search_params(args):
 
 
 def run(args):
-    from w2vm.recall.pipeline import run_pipeline
-
     if not os.path.exists(args.log):
         raise CLIError(f"{args.log}: no such file")
     if args.window == "all":
@@ -93,20 +91,41 @@ def run(args):
             raise CLIError(f"--index: unknown index {spec!r} (expected brute, hnsw, ivf or lsh, "
                            f"optionally with @M, e.g. hnsw@25)")
     if args.two_tower:
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            raise CLIError("--two-tower needs PyTorch: pip install 'w2vm[torch]'") from None
+        require("torch", "--two-tower", "torch")
+    # log lines (not a terminal) every 5 s at most, and one as each step starts
+    reporter = make_reporter("quiet" if args.quiet or args.json else "auto", interval=5.0)
+    task = reporter.task("recall", "recall pipeline")
+
+    def log(message):
+        reporter.event("recall", message)
+
+    def progress(step, n_steps, label):
+        task.update(fraction=step / n_steps, note=label, force=True)
+
+    try:
+        with task.tick_while():
+            out = _run(args, window, log, progress)
+        task.finish(f"recall pipeline done in {task.elapsed:.1f}s")
+    finally:
+        reporter.close()
+    return _print(args, out)
+
+
+def _run(args, window, log, progress):
+    from w2vm.recall.pipeline import run_pipeline
+
     item2vec = dict(vector_size=args.vector_size, window=window, negative=args.negative,
                     ns_exponent=args.ns_exponent, sample=args.sample, epochs=args.epochs, alpha=args.alpha)
-    log = None if args.quiet or args.json else (lambda msg: print(msg, file=sys.stderr, flush=True))
-    out = run_pipeline(
+    return run_pipeline(
         args.log, split=args.split, ks=args.ks, test_fraction=args.test_fraction, min_weight=args.min_weight,
         session_gap=args.session_gap, item2vec=item2vec, levels=args.levels, user_method=args.user,
         last_n=args.last_n, half_life=args.half_life, indexes=args.index, index_level=args.index_level,
         search_params=_search_params(args), baselines=() if args.no_baselines else ("popularity", "random"),
         two_tower={"epochs": args.two_tower_epochs} if args.two_tower else None, seed=args.seed,
-        workers=args.workers, log=log)
+        workers=args.workers, log=log, progress=progress)
+
+
+def _print(args, out):
     if args.json:
         print(dumps(out))
         return 0

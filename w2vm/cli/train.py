@@ -16,6 +16,7 @@ import time
 
 from w2vm.cli.common import CLIError, float_list, int_list, positive_int
 from w2vm.cli.progress import attach_logging, make_reporter
+from w2vm.corpora import COMPRESSED_SUFFIXES, ERROR_POLICIES
 
 DEFAULT_MAX_SENTENCE_LENGTH = 10000
 
@@ -71,7 +72,7 @@ def add_parser(sub, parents):
                "  w2vm train corpus.txt.gz --output model --levels 25,50,100 --sg 1 --epochs 5 --workers 4 \\\n"
                "      --seed 42 --checkpoint-every-epoch")
     p.add_argument("corpus", nargs="+", metavar="CORPUS",
-                   help="corpus file(s) (.gz/.bz2 are decompressed) or a folder of them")
+                   help=f"corpus file(s) ({'/'.join(COMPRESSED_SUFFIXES)} are decompressed) or a folder of them")
     io = p.add_argument_group("input and output")
     io.add_argument("--output", "-o", metavar="BASE",
                     help="where to save the model (BASE.vocab.json, BASE.npy, ...); default with --resume: "
@@ -81,9 +82,15 @@ def add_parser(sub, parents):
                          "of line files (dir); auto guesses (default)")
     io.add_argument("--max-sentence-length", type=positive_int, default=DEFAULT_MAX_SENTENCE_LENGTH, metavar="N",
                     help=f"longer sentences are split (default {DEFAULT_MAX_SENTENCE_LENGTH})")
+    io.add_argument("--encoding", default="utf-8", metavar="ENC",
+                    help="text encoding of the corpus, any Python codec name (default utf-8)")
+    io.add_argument("--errors", choices=ERROR_POLICIES, default="strict",
+                    help="bytes that do not decode: strict stops with an error naming the file, line and "
+                         "byte; replace turns them into U+FFFD; ignore drops them (default strict)")
     io.add_argument("--reader", choices=("auto", "native", "python"), default="auto",
-                    help="native: read a single uncompressed line file in C (fastest); python: the "
-                         "LineSentence-style readers; auto: native when possible (default)")
+                    help="native: read a single uncompressed strict UTF-8 line file in C (fastest); python: "
+                         "the LineSentence-style readers (any encoding, compression, error policy); auto: "
+                         "native when possible (default)")
     io.add_argument("--checkpoint-every-epoch", action="store_true",
                     help="save the model to --output after every epoch")
     io.add_argument("--resume", metavar="BASE",
@@ -119,17 +126,36 @@ class _Concatenated:
             yield from reader
 
 
-def _is_text8(path):
+def _is_text8(path, encoding, errors):
     """A file whose first MiB holds no line break is one long text8-style line."""
-    from w2vm.corpora import open_text
+    from w2vm.corpora import CorpusReadError, open_text, with_line
 
-    with open_text(path, errors="replace") as fh:
-        head = fh.read(1 << 20)
+    try:
+        with open_text(path, encoding, "replace") as fh:
+            head = fh.read(1 << 20)
+    except CorpusReadError as exc:  # damaged compressed data: say near which line
+        raise with_line(exc) from None
     return len(head) >= (1 << 20) and "\n" not in head
 
 
-def open_corpus(paths, fmt="auto", max_sentence_length=DEFAULT_MAX_SENTENCE_LENGTH, reader="auto"):
+def check_encoding(encoding, errors):
+    """``--encoding``/``--errors`` as ``open`` accepts them, or a usage error (exit code 2)."""
+    from w2vm.io.text import check_encoding as check
+
+    try:
+        check(encoding, errors)
+    except LookupError as exc:
+        raise CLIError(f"--encoding {encoding}: {exc}", code=2) from None
+
+
+def open_corpus(paths, fmt="auto", max_sentence_length=DEFAULT_MAX_SENTENCE_LENGTH, reader="auto",
+                encoding="utf-8", errors="strict"):
     """Readers for the command line's corpus arguments.
+
+    The native reader (``corpus_file``) is used for a single uncompressed
+    line file read as strict UTF-8; every other case (compression, folders,
+    text8, other encodings or error policies) streams through the Python
+    readers, which decode as Python's ``open`` does.
 
     Returns
     -------
@@ -138,38 +164,67 @@ def open_corpus(paths, fmt="auto", max_sentence_length=DEFAULT_MAX_SENTENCE_LENG
         Set instead of ``sentences`` when the native reader can be used.
     description : str
     """
-    from w2vm.corpora import LineSentence, PathLineSentences, Text8Corpus
+    from w2vm.corpora import LineSentence, PathLineSentences, Text8Corpus, is_compressed, is_strict_utf8
 
+    check_encoding(encoding, errors)
     for path in paths:
         if not os.path.exists(path):
             raise CLIError(f"corpus file {path!r} does not exist")
         if os.path.isfile(path) and os.path.getsize(path) == 0:
             raise CLIError(f"corpus file {path!r} is empty")
+    text = dict(encoding=encoding, errors=errors)
     readers, kinds = [], []
     for path in paths:
         if os.path.isdir(path):
             if fmt not in ("auto", "dir", "line"):
                 raise CLIError(f"{path!r} is a folder: --format {fmt} reads files")
-            readers.append(PathLineSentences(path, max_sentence_length=max_sentence_length))
+            readers.append(PathLineSentences(path, max_sentence_length=max_sentence_length, **text))
             kinds.append("dir")
             continue
         if fmt == "dir":
             raise CLIError(f"--format dir needs a folder, {path!r} is a file")
-        kind = fmt if fmt != "auto" else ("text8" if _is_text8(path) else "line")
+        kind = fmt if fmt != "auto" else ("text8" if _is_text8(path, encoding, errors) else "line")
         if kind == "text8":
-            readers.append(Text8Corpus(path, max_sentence_length=max_sentence_length))
+            readers.append(Text8Corpus(path, max_sentence_length=max_sentence_length, **text))
         else:
-            readers.append(LineSentence(path, max_sentence_length=max_sentence_length))
+            readers.append(LineSentence(path, max_sentence_length=max_sentence_length, **text))
         kinds.append(kind)
     description = ", ".join(f"{p} ({k})" for p, k in zip(paths, kinds))
-    native_ok = (len(paths) == 1 and kinds[0] == "line" and not paths[0].endswith((".gz", ".bz2"))
-                 and max_sentence_length == DEFAULT_MAX_SENTENCE_LENGTH)
+    native_ok = (len(paths) == 1 and kinds[0] == "line" and not is_compressed(paths[0])
+                 and max_sentence_length == DEFAULT_MAX_SENTENCE_LENGTH and is_strict_utf8(encoding, errors))
     if reader == "native" and not native_ok:
-        raise CLIError("--reader native needs a single uncompressed one-sentence-per-line file "
-                       "(and the default --max-sentence-length)")
+        raise CLIError("--reader native needs a single uncompressed one-sentence-per-line file read as strict "
+                       "UTF-8 (and the default --max-sentence-length)")
     if native_ok and reader != "python":
         return None, paths[0], description + ", native reader"
     return (readers[0] if len(readers) == 1 else _Concatenated(readers)), None, description
+
+
+class _ScanProgress:
+    """The corpus as ``build_vocab`` reads it, reporting how far the scan is (words, share of the bytes)."""
+
+    EVERY = 256  # sentences between two looks at the clock
+
+    def __init__(self, corpus, task):
+        self.corpus, self.task = corpus, task
+
+    def _fraction(self):
+        readers = self.corpus.readers if isinstance(self.corpus, _Concatenated) else [self.corpus]
+        sizes = [r.size_on_disk() or 0 for r in readers]
+        total = sum(sizes)
+        if not total:
+            return None
+        # several files of one command line: weighted by their size on disk (readers not started: 0)
+        return sum((r.progress() or 0.0) * n for r, n in zip(readers, sizes)) / total
+
+    def __iter__(self):
+        words, task, every = 0, self.task, self.EVERY
+        for n, sentence in enumerate(self.corpus, 1):
+            words += len(sentence)
+            if n % every == 0:
+                task.update(words, self._fraction())
+            yield sentence
+        task.update(words, 1.0)
 
 
 # --------------------------------------------------------------------------- interruption
@@ -254,6 +309,29 @@ def _resume_model(args, params):
     return model
 
 
+def _scan_vocabulary(model, sentences, corpus_file, description, reporter):
+    """``build_vocab`` with progress; a corpus that cannot be read says where and why."""
+    from w2vm.corpora import CorpusReadError
+
+    task = reporter.task("vocab", "vocabulary scan", unit="words")
+    try:
+        if corpus_file is not None:
+            # one native pass, seconds even for large files: elapsed time is all there is to show
+            with task.tick_while():
+                model.build_vocab(corpus_file=corpus_file)
+        else:
+            model.build_vocab(_ScanProgress(sentences, task))
+    except CorpusReadError:
+        raise  # names the file, line, byte and cause: main() prints it as one line
+    except ValueError as exc:
+        if str(exc).startswith("the vocabulary is empty") and not model.corpus_total_words:
+            raise CLIError(f"the corpus is empty (0 words in {description})") from None
+        raise CLIError(str(exc)) from None
+    # the library has logged what it found; this says how long it took
+    task.finish(f"vocabulary scan done in {task.elapsed:.1f}s", vocab_size=len(model.wv),
+                raw_words=int(model.corpus_total_words), sentences=int(model.corpus_count))
+
+
 def run(args):
     mode = "quiet" if args.quiet else "json" if args.log_json else "log" if args.no_bar else "auto"
     if args.progress_interval < 0:
@@ -279,7 +357,8 @@ def _train(args, reporter):
     if not os.access(folder, os.W_OK):
         raise CLIError(f"--output {output}: folder {folder} is not writable")
     sentences, corpus_file, description = open_corpus(args.corpus, args.corpus_format,
-                                                      args.max_sentence_length, args.reader)
+                                                      args.max_sentence_length, args.reader,
+                                                      args.encoding, args.errors)
     params = _model_params(args)
 
     with _Signals(reporter) as signals:
@@ -291,12 +370,7 @@ def _train(args, reporter):
         else:
             model = _build_model(args, params)
             reporter.event("vocab", f"collecting the vocabulary of {description}", corpus=description)
-            try:
-                model.build_vocab(sentences, corpus_file=corpus_file)
-            except ValueError as exc:
-                if not model.corpus_total_words:
-                    raise CLIError(f"the corpus is empty (0 words in {description})") from None
-                raise CLIError(str(exc)) from None
+            _scan_vocabulary(model, sentences, corpus_file, description, reporter)
         first_epoch = model.epochs_trained
         epochs = model.epochs - first_epoch
         # resumed runs continue the linear schedule of the whole run where it stood
@@ -333,7 +407,7 @@ def _train(args, reporter):
 
         def progress(done, total):
             state["done"] = done
-            reporter.update(done, model)
+            reporter.update(done, model, total)
             signals.check()
 
         reporter.begin(model.epochs, first_epoch, words_per_epoch)

@@ -236,11 +236,14 @@ cdef class ChunkQueue:
 
     cdef int _train_all(self) noexcept nogil:
         cdef const TrainConfig *c = &self.trainer.cfg
-        cdef Scratch *s
+        # every variable assigned in the parallel block is private to its thread and
+        # starts as a copy of the value here (firstprivate): so the values here are defined
+        cdef Scratch *s = NULL
         cdef TakenJob taken
+        taken.chunk = NULL
+        taken.job = 0
         cdef RowLocks locks
         row_locks_init(&locks)
-        # every variable assigned in the block is private to its thread
         with parallel(num_threads=self.workers):
             s = new_scratch(c, self.max_sentence_words, self.workers, &locks)
             if s == NULL:

@@ -14,6 +14,12 @@
 # - :func:`train_file_chunks` trains the chunks with the GIL released, one
 #   OpenMP thread per worker, each reading its chunks with its own file handle.
 #
+# The text must be UTF-8 (strict, as Python's decoder): :func:`count_file` and
+# :func:`index_file` validate every byte and raise :class:`InvalidUtf8` with the
+# byte offset of the first bad sequence; Python turns it into a CorpusReadError
+# with the line and the cause. Other encodings and error policies go through
+# the streaming readers.
+#
 # Tokens are runs of bytes other than ASCII whitespace; lines end at ``\\n``,
 # ``\\r`` or ``\\r\\n``, as Python's text mode splits them; lines longer than
 # ``max_sentence_length`` tokens are split into several sentences, as
@@ -52,6 +58,85 @@ cdef inline bint is_space(uint8_t c) noexcept nogil:
     # ASCII whitespace as str.split() sees it (it also splits on \x1c-\x1f);
     # without branches, so that the loop of count_token_starts vectorises
     return (c == 32) | (<uint8_t>(c - 9) < 5) | (<uint8_t>(c - 28) < 4)
+
+
+class InvalidUtf8(ValueError):
+    """A corpus file that is not valid UTF-8; ``offset`` is the byte where the first bad sequence starts."""
+
+    def __init__(self, path, offset):
+        self.path, self.offset = path, offset
+        super().__init__(f"{path}: invalid UTF-8 at byte {offset}")
+
+
+ctypedef struct Utf8State:
+    int need          # continuation bytes still expected
+    uint8_t lo, hi    # the range the next continuation byte must be in
+    int64_t start     # file offset of the sequence's first byte
+
+
+cdef inline bint has_high_byte(const uint8_t *p, int64_t n) noexcept nogil:
+    # a branch-free OR that the compiler vectorises: ASCII text costs next to nothing
+    cdef uint8_t acc = 0
+    cdef int64_t k
+    for k in range(n):
+        acc |= p[k]
+    return (acc & 0x80) != 0
+
+
+cdef int64_t utf8_check(const uint8_t *p, int64_t n, int64_t base, Utf8State *st) noexcept nogil:
+    """Validate ``p[:n]`` (file offset ``base``) as the continuation of a UTF-8 stream.
+
+    Returns -1, or the file offset where the first invalid sequence starts. The
+    rules are RFC 3629's, which Python's strict decoder applies: no overlong
+    forms, no surrogates, nothing above U+10FFFF.
+    """
+    cdef int64_t k = 0
+    cdef uint8_t c
+    cdef uint64_t word
+    if st.need == 0 and not has_high_byte(p, n):
+        return -1
+    while k < n:
+        if st.need == 0 and k + 8 <= n:
+            # between sequences, skip ASCII eight bytes at a time (text with a few accents is mostly ASCII)
+            memcpy(&word, p + k, 8)
+            if (word & 0x8080808080808080ULL) == 0:
+                k += 8
+                continue
+        c = p[k]
+        k += 1
+        if st.need:
+            if c < st.lo or c > st.hi:
+                return st.start
+            st.need -= 1
+            st.lo = 0x80
+            st.hi = 0xBF
+            continue
+        if c < 0x80:
+            continue
+        st.start = base + k - 1
+        st.lo = 0x80
+        st.hi = 0xBF
+        if 0xC2 <= c <= 0xDF:
+            st.need = 1
+        elif c == 0xE0:
+            st.need = 2
+            st.lo = 0xA0
+        elif c == 0xED:
+            st.need = 2
+            st.hi = 0x9F
+        elif 0xE1 <= c <= 0xEF:
+            st.need = 2
+        elif c == 0xF0:
+            st.need = 3
+            st.lo = 0x90
+        elif c == 0xF4:
+            st.need = 3
+            st.hi = 0x8F
+        elif 0xF1 <= c <= 0xF3:
+            st.need = 3
+        else:
+            return base + k - 1
+    return -1
 
 
 cdef inline bint is_line_end(uint8_t c) noexcept nogil:
@@ -321,9 +406,13 @@ def count_file(path, int64_t max_vocab_size=0, int64_t max_sentence_length=10000
     cdef int64_t filled = 0, got, k, scan_end, end, token_start
     cdef int64_t n_sentences = 0, n_words = 0, line_tokens = 0, min_reduce = 1, pruned = 0
     cdef int64_t chunk_tokens = 0   # tokens of the line since its last max_sentence_length split
+    cdef int64_t consumed = 0       # file offset of buf[0]
+    cdef int64_t bad = -1           # file offset of the first invalid UTF-8 sequence
+    cdef Utf8State utf8
     cdef bint eof = False, prev_cr = False, line_has_bytes = False, oom = False
     cdef uint8_t c
     cdef void *p
+    memset(&utf8, 0, sizeof(utf8))
     if buf == NULL:
         fclose(fp)
         raise MemoryError()
@@ -348,6 +437,9 @@ def count_file(path, int64_t max_vocab_size=0, int64_t max_sentence_length=10000
                         buffer_size *= 2
                     filled = end
                     continue
+            bad = utf8_check(buf, scan_end, consumed, &utf8)
+            if bad >= 0:
+                break
             token_start = -1
             for k in range(scan_end + 1):
                 # k == scan_end stands for a space after the data (closes a last token at EOF)
@@ -395,7 +487,10 @@ def count_file(path, int64_t max_vocab_size=0, int64_t max_sentence_length=10000
                 break
             memmove(buf, buf + scan_end, end - scan_end)
             filled = end - scan_end
-        if line_has_bytes and not oom:
+            consumed += scan_end
+        if eof and utf8.need:
+            bad = utf8.start  # the file ends inside a sequence
+        if line_has_bytes and not oom and bad < 0:
             # a last line without a line end still counts, as in Python's text mode
             n_sentences += _sentences_in_line(line_tokens, max_sentence_length)
             if line_tokens == 0 or chunk_tokens != 0:
@@ -404,6 +499,8 @@ def count_file(path, int64_t max_vocab_size=0, int64_t max_sentence_length=10000
     fclose(fp)
     if oom:
         raise MemoryError(f"out of memory while counting the words of {os.fsdecode(raw_path)!r}")
+    if bad >= 0:
+        raise InvalidUtf8(os.fsdecode(raw_path), bad)
     return vocab, n_sentences, n_words, pruned
 
 
@@ -466,6 +563,9 @@ def index_file(path, int64_t chunk_bytes, int64_t block_bytes=READ_BLOCK):
     cdef uint8_t *buf = <uint8_t *>malloc(block_bytes)
     cdef int64_t got, k, stop, pos = 0, next_cut = chunk_bytes, words = 0
     cdef uint8_t previous = 32  # the file starts as if after a space
+    cdef int64_t bad = -1
+    cdef Utf8State utf8
+    memset(&utf8, 0, sizeof(utf8))
     starts = [0]
     counts = []
     if buf == NULL:
@@ -475,7 +575,12 @@ def index_file(path, int64_t chunk_bytes, int64_t block_bytes=READ_BLOCK):
         while True:
             with nogil:
                 got = <int64_t>fread(buf, 1, block_bytes, fp)
+                bad = utf8_check(buf, got, pos, &utf8)
             if got == 0:
+                if utf8.need:
+                    bad = utf8.start  # the file ends inside a sequence
+                break
+            if bad >= 0:
                 break
             k = 0
             while k < got:
@@ -502,6 +607,8 @@ def index_file(path, int64_t chunk_bytes, int64_t block_bytes=READ_BLOCK):
     finally:
         free(buf)
         fclose(fp)
+    if bad >= 0:
+        raise InvalidUtf8(os.fsdecode(raw_path), bad)
     counts.append(words)
     starts.append(pos)
     if pos == 0:
@@ -555,29 +662,44 @@ def train_file_chunks(Trainer trainer, ByteVocab lookup, path, const int64_t[::1
     cdef double[:, ::1] loss_view = losses
     cdef int64_t max_chunk = int(np.diff(starts_arr).max()) if n_chunks else 0
     cdef const char *c_path = raw_path
-    cdef int failed = 0
     cdef int nthreads = workers if workers < n_chunks else <int>max(n_chunks, 1)
-    cdef ChunkReader *reader
+    # per-chunk outcome, written by the thread that ran the chunk (a flag assigned
+    # inside prange would be lastprivate: only the last chunk's thread would count)
+    status = np.zeros(n_chunks, dtype=np.int32)
+    cdef int[::1] status_view = status
+    # NULL before the parallel block: each thread's copy starts from it (firstprivate)
+    cdef ChunkReader *reader = NULL
+    cdef int reader_status = CHUNK_OK
     if n_chunks == 0:
         return effective, raw, sentences, losses
     cdef RowLocks locks
     row_locks_init(&locks)
     with nogil, parallel(num_threads=nthreads):
-        reader = new_reader(c_path, &trainer.cfg, max_chunk, max_sentence_length, nthreads, &locks)
+        reader_status = CHUNK_OK
+        reader = new_reader(c_path, &trainer.cfg, max_chunk, max_sentence_length, nthreads, &locks,
+                            &reader_status)
         for chunk in prange(n_chunks, schedule="dynamic"):
             if reader == NULL:
-                failed = 1
+                status_view[chunk] = reader_status
                 continue
             if train_chunk(&trainer.cfg, &lookup.t, reader, starts[chunk], starts[chunk + 1],
                            chunk_seed[chunk], words_before + before_view[chunk], schedule_total,
                            start_alpha, end_alpha, max_sentence_length,
                            &effective_view[chunk], &raw_view[chunk], &sentences_view[chunk],
                            &loss_view[chunk, 0]) < 0:
-                failed = 1
+                status_view[chunk] = CHUNK_READ_FAILED
         free_reader(reader)
     row_locks_destroy(&locks)
-    if failed:
-        raise OSError(f"reading {path!r} failed or memory ran out while training")
+    failed = np.flatnonzero(status)
+    if failed.size:
+        first = int(failed[0])
+        where = f"bytes {int(starts_arr[first])}..{int(starts_arr[first + 1])} (chunk {first + 1} of {n_chunks})"
+        if status[first] == CHUNK_NO_MEMORY:
+            raise MemoryError(f"out of memory while training {path!r} ({failed.size} chunk(s) not trained)")
+        if status[first] == CHUNK_OPEN_FAILED:
+            raise OSError(f"cannot open corpus file {path!r} again for training ({failed.size} chunk(s) not trained)")
+        raise OSError(f"reading {where} of {path!r} failed: the file shrank or changed while training, "
+                      f"or the disk failed")
     return effective, raw, sentences, losses
 
 
@@ -592,24 +714,39 @@ ctypedef struct ChunkReader:
     Scratch *scratch
 
 
+cdef enum:
+    # what happened to a chunk in train_file_chunks
+    CHUNK_OK = 0
+    CHUNK_READ_FAILED = 1
+    CHUNK_OPEN_FAILED = 2
+    CHUNK_NO_MEMORY = 3
+
+
 cdef ChunkReader *new_reader(const char *path, const TrainConfig *c, int64_t max_chunk,
                              int64_t max_sentence_length, int nthreads,
-                             RowLocks *locks) noexcept nogil:
+                             RowLocks *locks, int *status) noexcept nogil:
+    """A thread's reader, or NULL with ``status`` set to CHUNK_OPEN_FAILED or CHUNK_NO_MEMORY."""
     cdef ChunkReader *r = <ChunkReader *>malloc(sizeof(ChunkReader))
+    status[0] = CHUNK_NO_MEMORY
     if r == NULL:
         return NULL
     memset(r, 0, sizeof(ChunkReader))
     r.fp = fopen(path, "rb")
+    if r.fp == NULL:
+        status[0] = CHUNK_OPEN_FAILED
+        free_reader(r)
+        return NULL
     r.text = <uint8_t *>malloc(max_chunk + 1)
     r.ids = <uint32_t *>malloc((max_sentence_length + 1) * sizeof(uint32_t))
     r.token_keys = <const uint8_t **>malloc((max_sentence_length + 1) * sizeof(uint8_t *))
     r.token_lengths = <int64_t *>malloc((max_sentence_length + 1) * sizeof(int64_t))
     r.token_hashes = <uint64_t *>malloc((max_sentence_length + 1) * sizeof(uint64_t))
     r.scratch = new_scratch(c, max_sentence_length, nthreads, locks)
-    if (r.fp == NULL or r.text == NULL or r.ids == NULL or r.token_keys == NULL
+    if (r.text == NULL or r.ids == NULL or r.token_keys == NULL
             or r.token_lengths == NULL or r.token_hashes == NULL or r.scratch == NULL):
         free_reader(r)
         return NULL
+    status[0] = CHUNK_OK
     return r
 
 

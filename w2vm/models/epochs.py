@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from w2vm.io.compression import is_compressed
+from w2vm.io.text import error_at_offset
 from w2vm.models._native import native
 from w2vm.models.batching import iter_chunks
 
@@ -144,7 +146,7 @@ def iterable_epoch(trainer, corpus, key_to_index, *, batch_words, workers, seed,
 def native_corpus_file(path):
     """Whether ``path`` can be read by the native reader (an uncompressed regular file)."""
     path = os.fspath(path)
-    return os.path.isfile(path) and not path.endswith((".gz", ".bz2"))
+    return os.path.isfile(path) and not is_compressed(path)
 
 
 class IndexedCorpusFile:
@@ -162,7 +164,10 @@ class IndexedCorpusFile:
             raise IsADirectoryError(f"corpus_file {self.path!r} is a directory")
         size = os.path.getsize(self.path)
         self.chunk_bytes = int(min(max(size // 256, 1 << 16), 1 << 20))
-        self.starts, self.raw_words = native.index_file(self.path, self.chunk_bytes)
+        try:
+            self.starts, self.raw_words = native.index_file(self.path, self.chunk_bytes)
+        except native.InvalidUtf8 as exc:  # the native reader gives the byte; this adds the line and cause
+            raise error_at_offset(self.path, exc.offset) from None
         self.max_sentence_length = max_sentence_length
         self.total_words = int(self.raw_words.sum())
 

@@ -137,8 +137,11 @@ class KeyedVectors(KeyedVectorsStorage):
                 return vec[:m]
             if vec.shape[0] == m:
                 return vec
-            raise ValueError(f"query vector has {vec.shape[0]} values; expected {m} (the level) or "
-                             f"{self.vector_size}")
+            # say what would work: a prefix vector needs its level named (it is never guessed from the length)
+            hint = (f"; for a prefix query pass level={vec.shape[0]}" if vec.shape[0] < self.vector_size else "")
+            expected = (f"{m} (level={m}) or " if m != self.vector_size else "") + f"{self.vector_size} (the full dimension)"
+            raise ValueError(f"query vector has {vec.shape[0]} values; expected {expected}{hint} "
+                             f"(trained levels: {list(self.levels)})")
         index = self._index_in(st, key)
         if norm:
             return st.vectors[index, :m] / self._norms(st, m)[1][index]

@@ -10,6 +10,7 @@ from collections import Counter
 
 import numpy as np
 
+from w2vm.io.text import error_at_offset
 from w2vm.models._native import native
 from w2vm.utils import RULE_DEFAULT, RULE_DISCARD, RULE_KEEP
 
@@ -103,8 +104,11 @@ def scan_corpus_file(path, max_vocab_size=None, max_sentence_length=10000, log=l
     on ASCII whitespace), several times faster and with memory bounded by
     ``max_vocab_size``.
     """
-    table, n_sentences, n_words, pruned = native.count_file(
-        path, max_vocab_size or 0, max_sentence_length)
+    try:
+        table, n_sentences, n_words, pruned = native.count_file(
+            path, max_vocab_size or 0, max_sentence_length)
+    except native.InvalidUtf8 as exc:  # the native reader gives the byte; this adds the line and cause
+        raise error_at_offset(path, exc.offset) from None
     raw_keys, values = table.items()
     try:
         keys = [k.decode("utf-8") for k in raw_keys]

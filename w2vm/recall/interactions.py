@@ -11,12 +11,12 @@ MovieLens record many events in the same second, and their order there is
 arbitrary. The temporal split therefore holds out each user's whole last
 timestamp group.
 """
-import gzip
-import io
 import numbers
 import os
 
 import numpy as np
+
+from w2vm.corpora import decode_error, open_text
 
 __all__ = ["Interactions", "Sequences", "load_interactions", "leave_last_out", "random_split",
            "sessionize"]
@@ -352,12 +352,17 @@ def random_split(interactions, test_fraction=0.2, seed=0, min_history=1):
 
 
 # --------------------------------------------------------------------------- loading
-def _open_text(path):
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    return open(path, encoding="utf-8")
+def _read_text(path):
+    """The whole file as UTF-8 text, decompressed by name (``.gz``, ``.bz2``, ``.xz``: the package's one table).
+
+    Undecodable bytes and damaged compressed data raise ``CorpusReadError``
+    (a ``ValueError``) naming the file, the line and the byte.
+    """
+    try:
+        with open_text(path) as fh:
+            return fh.read()
+    except UnicodeDecodeError:
+        raise decode_error(path) from None
 
 
 def _parse_column(values):
@@ -373,7 +378,7 @@ def _parse_column(values):
 
 def read_tsv(path, delimiter="\t", user_col=None, item_col=None, time_col=None, weight_col=None,
              min_weight=None):
-    """Read an interaction log from a (optionally gzipped) delimited text file.
+    """Read an interaction log from a delimited text file (optionally ``.gz``, ``.bz2`` or ``.xz``).
 
     A header line is recognised when it names the columns (``user_id``,
     ``item_id``, ``timestamp``, optional ``rating``/``weight``); without one
@@ -395,8 +400,7 @@ def read_tsv(path, delimiter="\t", user_col=None, item_col=None, time_col=None, 
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")
-    with _open_text(path) as fh:
-        lines = fh.read().splitlines()
+    lines = _read_text(path).splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:

@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 
+from w2vm.levels import default_levels
 from w2vm.recall.baselines import popularity_recommend, random_recommend
 from w2vm.recall.interactions import leave_last_out, load_interactions, random_split, sessionize
 from w2vm.recall.item2vec import ITEM2VEC_DEFAULTS, item_vectors, train_item2vec
@@ -34,7 +35,7 @@ def run_pipeline(source, split="temporal", ks=DEFAULT_KS, *, test_fraction=0.2, 
                  session_gap=None, item2vec=None, levels=None, eval_levels=None, user_method="last",
                  last_n=20, half_life=10.0, time_unit="events", indexes=("brute",), index_level=None,
                  index_params=None, search_params=None, baselines=("popularity", "random"),
-                 two_tower=None, seed=1, workers=2, log=None):
+                 two_tower=None, seed=1, workers=2, log=None, progress=None):
     """Run the recall pipeline on an interaction log and score every method.
 
     Parameters
@@ -76,6 +77,10 @@ def run_pipeline(source, split="temporal", ks=DEFAULT_KS, *, test_fraction=0.2, 
     seed, workers : int
     log : callable, optional
         Called with progress strings.
+    progress : callable, optional
+        ``progress(step, n_steps, label)`` as each step starts (``step`` from
+        0), and ``progress(n_steps, n_steps, 'done')`` at the end: for a
+        progress bar.
 
     Returns
     -------
@@ -86,8 +91,10 @@ def run_pipeline(source, split="temporal", ks=DEFAULT_KS, *, test_fraction=0.2, 
     say = log or (lambda msg: None)
     ks = sorted({int(k) for k in ks})
     kmax = ks[-1]
+    step = _Steps(progress, baselines, item2vec, levels, eval_levels, indexes, index_level, two_tower)
     t_start = time.perf_counter()
     t0 = time.perf_counter()
+    step("loading the interactions")
     data = load_interactions(source, min_weight=min_weight)
     train, test = split_log(data, split, test_fraction, seed)
     users = np.flatnonzero(test.counts_per_user() > 0)
@@ -106,6 +113,7 @@ def run_pipeline(source, split="temporal", ks=DEFAULT_KS, *, test_fraction=0.2, 
             f"{res[f'recall@{kmax}']:.4f} ({recall_s:.2f} s)")
 
     for b in baselines:
+        step(f"{b} baseline")
         t0 = time.perf_counter()
         if b == "popularity":
             recs, _ = popularity_recommend(train, k=kmax, users=users)
@@ -117,6 +125,7 @@ def run_pipeline(source, split="temporal", ks=DEFAULT_KS, *, test_fraction=0.2, 
 
     params = dict(item2vec or {})
     d = int(params.get("vector_size", ITEM2VEC_DEFAULTS["vector_size"]))
+    step("training item2vec")
     t0 = time.perf_counter()
     seqs = sessionize(train, gap=session_gap, min_length=2)
     model = train_item2vec(seqs, levels=levels, seed=seed, workers=workers, **params)
@@ -130,6 +139,7 @@ def run_pipeline(source, split="temporal", ks=DEFAULT_KS, *, test_fraction=0.2, 
     counts = train.item_counts()   # popularity for users without a known item (cold users)
     eval_levels = list(model.levels) if eval_levels is None else [int(m) for m in eval_levels]
     for m in eval_levels:
+        step(f"exact recall at d={m}")
         t0 = time.perf_counter()
         U = user_vectors(train, V, level=m, **uv)
         rec = ItemRecall(V[:, :m], index="brute")
@@ -141,6 +151,7 @@ def run_pipeline(source, split="temporal", ks=DEFAULT_KS, *, test_fraction=0.2, 
         level = int(walk) if walk else (index_level if kind != "brute" else None)
         if kind == "brute" and level is None and d in eval_levels:
             continue   # already scored as "exact"
+        step(f"{spec} index: build and recall")
         t0 = time.perf_counter()
         rec = ItemRecall(V, index=kind, level=level, **index_params.get(kind, {}))
         build_s = time.perf_counter() - t0
@@ -153,6 +164,7 @@ def run_pipeline(source, split="temporal", ks=DEFAULT_KS, *, test_fraction=0.2, 
     if two_tower is not None:
         from w2vm.recall.torch_two_tower import train_two_tower
 
+        step("training the two-tower model")
         t0 = time.perf_counter()
         tt = train_two_tower(train, V, levels=model.levels, seed=seed, **two_tower)
         tt_train_s = time.perf_counter() - t0
@@ -170,4 +182,27 @@ def run_pipeline(source, split="temporal", ks=DEFAULT_KS, *, test_fraction=0.2, 
         "item2vec": {**ITEM2VEC_DEFAULTS, **params}, "user_method": uv, "sequences": len(seqs),
         "load_s": load_s, "item2vec_train_s": train_s, "total_s": time.perf_counter() - t_start,
     }
+    step.finish()
     return {"results": results, "info": info}
+
+
+class _Steps:
+    """Counts the pipeline's steps for ``progress(step, n_steps, label)``; the count is planned up front."""
+
+    def __init__(self, progress, baselines, item2vec, levels, eval_levels, indexes, index_level, two_tower):
+        self.progress, self.done = progress, 0
+        d = int(dict(item2vec or {}).get("vector_size", ITEM2VEC_DEFAULTS["vector_size"]))
+        planned = list(eval_levels if eval_levels is not None else levels if levels is not None
+                       else default_levels(d))
+        exact_full = sum(1 for spec in indexes if str(spec) == "brute" and index_level is None and d in planned)
+        self.total = (1 + len(baselines) + 1 + len(planned) + len(indexes) - exact_full
+                      + (1 if two_tower is not None else 0))
+
+    def __call__(self, label):
+        if self.progress is not None:
+            self.progress(min(self.done, self.total - 1), self.total, label)
+        self.done += 1
+
+    def finish(self):
+        if self.progress is not None:
+            self.progress(self.total, self.total, "done")

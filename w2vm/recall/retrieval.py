@@ -24,16 +24,35 @@ INDEX_KINDS = ("auto", "brute", "hnsw", "ivf", "lsh")
 AUTO_HNSW_ABOVE = 100_000  # catalogue size above which 'auto' picks HNSW over an exact scan
 
 
-def make_index(kind="brute", n_items=None, metric="cosine", level=None, **params):
-    """An unbuilt index of ``kind`` (``'auto'``: exact up to 100k items, HNSW above)."""
+def make_index(kind="brute", vectors=None, metric="cosine", level=None, *, n_items=None, **params):
+    """An index of ``kind``, built on ``vectors`` when they are given.
+
+    Parameters
+    ----------
+    kind : {'auto', 'brute', 'hnsw', 'ivf', 'lsh'}
+        ``'auto'``: exact up to 100k items, HNSW above.
+    vectors : array (n, d) or KeyedVectors, optional
+        The item vectors: the index is returned built on them (walked at
+        ``level``). Without them the index is returned empty, for ``build`` later.
+    metric, level, **params
+        The index's constructor arguments (``level`` is its ``index_level``).
+    n_items : int, optional
+        Without ``vectors``: the catalogue size ``'auto'`` decides on. (An
+        int passed as ``vectors`` is taken as ``n_items``, as before.)
+    """
     from w2vm.similarities import BruteForceIndex, HNSWIndex, IVFFlatIndex, LSHIndex
 
+    if isinstance(vectors, numbers.Integral) and not isinstance(vectors, bool):
+        vectors, n_items = None, int(vectors)
+    if vectors is not None:
+        n_items = len(getattr(vectors, "vectors", vectors))
     classes = {"brute": BruteForceIndex, "hnsw": HNSWIndex, "ivf": IVFFlatIndex, "lsh": LSHIndex}
     if kind == "auto":
         kind = "hnsw" if n_items is not None and n_items > AUTO_HNSW_ABOVE else "brute"
     if kind not in classes:
         raise ValueError(f"index must be one of {INDEX_KINDS} or a w2vm.similarities index, got {kind!r}")
-    return classes[kind](metric=metric, index_level=level, **params)
+    index = classes[kind](metric=metric, index_level=level, **params)
+    return index.build(vectors) if vectors is not None else index
 
 
 def exclusion_csr(exclude, n_rows, n_items):
